@@ -1,0 +1,20 @@
+//! subcut: offline captions and tight cuts for talking-head video.
+//!
+//! The library holds every stage; the `subcut` binary only parses flags and calls
+//! [`commands::run`]. Pure timing logic ([`time`], [`subtitle`]) has no FFmpeg or whisper
+//! dependency; [`media`] (FFmpeg) and [`asr`] (whisper.cpp) are the edges.
+//!
+//! ```text
+//! media::decode_audio → asr::Transcriber::transcribe → subtitle::cues_from_transcript
+//!                     → subtitle::format::{srt,json} → output::Staged (atomic)
+//! ```
+
+pub mod asr;
+pub mod batch;
+pub mod cli;
+pub mod commands;
+pub mod media;
+pub mod output;
+pub mod pipeline;
+pub mod subtitle;
+pub mod time;
