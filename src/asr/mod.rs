@@ -1,0 +1,54 @@
+//! Speech recognition: models (import, registry, download), the whisper.cpp engine and the
+//! engine-independent [`Transcript`].
+//!
+//! The pipeline talks to a [`Transcriber`], so that everything after recognition can be
+//! tested with [`Replay`], which plays back a saved transcript instead of running a model.
+
+pub mod ct2;
+pub mod ggml;
+pub mod model;
+pub mod transcript;
+pub mod whisper;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+pub use transcript::{Segment, Transcript, Word};
+pub use whisper::{TranscribeOptions, Whisper};
+
+/// Something that turns 16 kHz mono samples into a transcript.
+pub trait Transcriber: Sync {
+    fn transcribe(&self, samples: &[f32], opts: &TranscribeOptions, progress: &mut dyn FnMut(f32)) -> Result<Transcript>;
+}
+
+impl Transcriber for Whisper {
+    fn transcribe(&self, samples: &[f32], opts: &TranscribeOptions, progress: &mut dyn FnMut(f32)) -> Result<Transcript> {
+        Ok(Whisper::transcribe(self, samples, opts, progress)?)
+    }
+}
+
+/// A fake engine that returns a saved transcript (the JSON that `--format json` writes, or
+/// a bare `Transcript`), keeping only the segments that start within the audio.
+pub struct Replay {
+    transcript: Transcript,
+}
+
+impl Replay {
+    pub fn load(path: &Path) -> Result<Replay> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read transcript", path.display()))?;
+        let transcript: Transcript =
+            serde_json::from_str(&text).with_context(|| format!("{}: not a transcript JSON", path.display()))?;
+        Ok(Replay { transcript })
+    }
+}
+
+impl Transcriber for Replay {
+    fn transcribe(&self, samples: &[f32], _: &TranscribeOptions, progress: &mut dyn FnMut(f32)) -> Result<Transcript> {
+        let end = crate::time::Time::from_samples(samples.len(), crate::media::SAMPLE_RATE);
+        let mut t = self.transcript.clone();
+        t.segments.retain(|s| s.start < end);
+        progress(1.0);
+        Ok(t)
+    }
+}

@@ -1,0 +1,71 @@
+//! The recogniser's output: segments of timed words, independent of any engine.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::{Span, Time};
+
+/// One recognised word (for Chinese, usually one or a few characters).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    /// The word as spoken, without surrounding whitespace.
+    pub text: String,
+    pub start: Time,
+    pub end: Time,
+    /// The recogniser's confidence in 0..=1.
+    pub probability: f32,
+}
+
+/// A run of speech the recogniser decoded as one unit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start: Time,
+    pub end: Time,
+    pub text: String,
+    pub words: Vec<Word>,
+    /// Probability that this window held no speech at all.
+    pub no_speech_probability: f32,
+}
+
+impl Segment {
+    pub fn span(&self) -> Span {
+        Span::new(self.start, self.end)
+    }
+}
+
+/// A whole file's transcription, on the media's presentation timeline.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// ISO 639-1 code of the spoken (or, with translation, written) language.
+    pub language: String,
+    pub segments: Vec<Segment>,
+}
+
+impl Transcript {
+    /// Every word of every segment, in order.
+    pub fn words(&self) -> impl Iterator<Item = &Word> {
+        self.segments.iter().flat_map(|s| s.words.iter())
+    }
+    /// The full text, segments joined by a space (no space between CJK segments).
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for s in &self.segments {
+            let t = s.text.trim();
+            if t.is_empty() {
+                continue;
+            }
+            let cjk_join = out.chars().last().is_some_and(is_cjk) && t.chars().next().is_some_and(is_cjk);
+            if !out.is_empty() && !cjk_join {
+                out.push(' ');
+            }
+            out.push_str(t);
+        }
+        out
+    }
+}
+
+/// Han ideographs, kana, hangul and CJK punctuation: scripts written without spaces.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x303F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FA1F)
+}
