@@ -1,0 +1,125 @@
+//! Command-line definitions (clap derive). Flags stay as close to the command line as
+//! possible here; [`crate::commands`] resolves them into jobs and runs them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::subtitle::format::Format;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "subcut",
+    version,
+    about = "Offline captions and tight cuts for talking-head video (whisper.cpp + FFmpeg)",
+    after_help = "Run `subcut run` to caption the bundled sample. Models: `subcut model list`."
+)]
+pub struct Cli {
+    /// Print nothing but errors (and the paths written, on stdout).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print stage timings for each input.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the whole job; with no input, caption the bundled sample (fixtures/talk.mp4).
+    Run(CaptionArgs),
+    /// Transcribe media files and write subtitles (SRT, JSON).
+    Caption(CaptionArgs),
+    /// Manage whisper models: list, path, pull, import.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CaptionArgs {
+    /// Media files, directories (searched recursively for media) or glob patterns.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Write outputs into DIR (created if missing) instead of next to each input.
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Model name (see `subcut model list`) or path to a ggml model file.
+    #[arg(short, long, value_name = "NAME|PATH", default_value = "base")]
+    pub model: String,
+    /// Spoken language: `auto` to detect it, or a code such as en, zh, de.
+    #[arg(short, long, value_name = "auto|en|zh|…", default_value = "auto")]
+    pub language: String,
+    /// Translate the speech into English captions.
+    #[arg(long)]
+    pub translate: bool,
+    /// Output formats, comma-separated.
+    #[arg(short, long, value_name = "LIST", default_value = "srt", value_delimiter = ',')]
+    pub format: Vec<Format>,
+    /// Whisper threads per file (default: derived from the cores and --jobs).
+    #[arg(short, long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Files processed at the same time (default: derived from the cores).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Print a machine-readable JSON summary on stdout instead of the paths written.
+    #[arg(long)]
+    pub json: bool,
+    /// Replay a saved transcript JSON instead of running whisper (for tests).
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub fake_transcript: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelCommand {
+    /// List installed models and the models `pull` knows, with sizes.
+    List,
+    /// Print the file a model name resolves to.
+    Path {
+        /// A model name such as base or tiny.en, or a path.
+        name: String,
+    },
+    /// Download a whisper.cpp model (resumable, checksum-verified).
+    Pull {
+        /// A known model name (see `subcut model list`).
+        name: String,
+        /// Base URL to download from (default: $SUBCUT_MODEL_URL, else the whisper.cpp Hugging Face repository).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+    /// Convert a CTranslate2 (faster-whisper) model directory into a whisper.cpp ggml file.
+    Import {
+        /// Directory holding model.bin, config.json and vocabulary.txt.
+        ct2_dir: PathBuf,
+        /// Output file (default: the models directory, ggml-NAME.bin).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Name to install the model under (default: the directory's name).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn caption_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "subcut", "caption", "a.mp4", "dir", "-o", "out", "--format", "srt,json", "--language", "zh", "--threads", "3",
+        ])
+        .unwrap();
+        let Command::Caption(a) = cli.command else { panic!("not caption") };
+        assert_eq!(a.inputs, [PathBuf::from("a.mp4"), PathBuf::from("dir")]);
+        assert_eq!(a.format, [Format::Srt, Format::Json]);
+        assert_eq!((a.language.as_str(), a.threads, a.model.as_str()), ("zh", Some(3), "base"));
+        assert!(Cli::try_parse_from(["subcut", "caption", "a.mp4", "--format", "doc"]).is_err());
+    }
+}

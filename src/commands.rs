@@ -1,0 +1,305 @@
+//! Resolves parsed flags into jobs and runs them: the glue between [`crate::cli`] and the
+//! library. Returns the process exit code; per-input failures are printed and counted,
+//! configuration errors are returned as `Err` (exit code 2).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::asr::{model, Replay, TranscribeOptions, Transcriber, Whisper};
+use crate::batch;
+use crate::cli::{CaptionArgs, Cli, Command, ModelCommand};
+use crate::pipeline::{self, CaptionJob, Event, Outcome};
+
+/// Exit codes: all done / some inputs failed / usage or configuration error.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_CONFIG: i32 = 2;
+
+/// The bundled sample that `subcut run` captions when given no input.
+pub fn sample_input() -> PathBuf {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/talk.mp4");
+    if built.exists() {
+        built
+    } else {
+        PathBuf::from("fixtures/talk.mp4")
+    }
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    let ui = Ui { quiet: cli.quiet, verbose: cli.verbose };
+    match cli.command {
+        Command::Run(mut args) => {
+            if args.inputs.is_empty() {
+                args.inputs.push(sample_input());
+                if args.out_dir.is_none() {
+                    args.out_dir = Some(PathBuf::from("subcut-sample"));
+                }
+            }
+            caption(args, &ui)
+        }
+        Command::Caption(args) => {
+            if args.inputs.is_empty() {
+                bail!("no input given: name media files, directories or glob patterns (or run `subcut run` for the sample)");
+            }
+            caption(args, &ui)
+        }
+        Command::Model(m) => model_command(m, &ui),
+    }
+}
+
+struct Ui {
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Ui {
+    fn info(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+}
+
+fn caption(args: CaptionArgs, ui: &Ui) -> Result<i32> {
+    let language = match args.language.trim().to_ascii_lowercase().as_str() {
+        "" | "auto" => None,
+        l => Some(l.to_string()),
+    };
+    let mut formats = args.format.clone();
+    formats.dedup();
+
+    let (inputs, bad) = batch::expand(&args.inputs);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (jobs, threads) = pipeline::split_cores(cores, args.jobs, args.threads, inputs.len());
+
+    // Configuration problems stop the run before any work: exit code 2.
+    let engine: Box<dyn Transcriber> = match &args.fake_transcript {
+        Some(path) => Box::new(Replay::load(path)?),
+        None => {
+            let path = model::resolve(&args.model)?;
+            let w = Whisper::load(&path)?;
+            if !w.is_multilingual() && (args.translate || language.as_deref().is_some_and(|l| l != "en")) {
+                bail!(
+                    "model {} is English-only: use a multilingual model (e.g. --model base) for --language {} or --translate",
+                    args.model,
+                    language.as_deref().unwrap_or("auto")
+                );
+            }
+            Box::new(w)
+        }
+    };
+    let mut failed: Vec<(String, String)> = Vec::new();
+    for b in &bad {
+        failed.push((b.arg.display().to_string(), format!("{}: {}", b.arg.display(), b.cause)));
+    }
+    if let Some(dir) = &args.out_dir {
+        if let Err(e) = crate::output::ensure_dir(dir) {
+            for p in &inputs {
+                failed.push((p.display().to_string(), format!("{}: {e:#}", p.display())));
+            }
+            return finish(&[], failed, args.json, ui);
+        }
+    }
+
+    let job = CaptionJob {
+        formats,
+        out_dir: args.out_dir.clone(),
+        asr: TranscribeOptions { language, translate: args.translate, threads, ..TranscribeOptions::default() },
+        model_label: args.model.clone(),
+    };
+
+    let progress = Progress::new(&inputs, ui.quiet);
+    let results = pipeline::caption_all(&inputs, &job, engine.as_ref(), jobs, &|i, e| progress.event(i, e));
+    progress.clear();
+
+    let mut done = Vec::new();
+    for (input, r) in inputs.iter().zip(results) {
+        match r {
+            Ok(o) => done.push(o),
+            Err(e) => failed.push((input.display().to_string(), one_line(&e))),
+        }
+    }
+    finish(&done, failed, args.json, ui)
+}
+
+/// An error chain on one line: `file: cause: detail`, skipping repeats (a cause whose text
+/// is already contained in the line so far).
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for c in e.chain() {
+        let s = c.to_string();
+        if line.contains(&s) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&s);
+    }
+    line
+}
+
+fn finish(done: &[Outcome], failed: Vec<(String, String)>, json: bool, ui: &Ui) -> Result<i32> {
+    for o in done {
+        if ui.verbose {
+            ui.info(format!(
+                "{}: {:.1} s of media, {} cues ({}), decode {:.2} s, transcribe {:.2} s, write {:.3} s",
+                o.input.display(),
+                o.media_seconds,
+                o.cues,
+                o.language,
+                o.decode_seconds,
+                o.transcribe_seconds,
+                o.write_seconds
+            ));
+        }
+    }
+    for (_, msg) in &failed {
+        eprintln!("error: {msg}");
+    }
+    if json {
+        let summary = serde_json::json!({
+            "done": done,
+            "failed": failed.iter().map(|(input, error)| serde_json::json!({"input": input, "error": error})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        for o in done {
+            for p in &o.outputs {
+                println!("{}", p.display());
+            }
+        }
+    }
+    if !done.is_empty() || !failed.is_empty() {
+        ui.info(format!("{} done, {} failed", done.len(), failed.len()));
+    }
+    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// Progress bars on stderr: one per file in flight, hidden when stderr is not a terminal.
+struct Progress {
+    multi: MultiProgress,
+    bars: Vec<Mutex<Option<ProgressBar>>>,
+    names: Vec<String>,
+}
+
+impl Progress {
+    fn new(inputs: &[PathBuf], quiet: bool) -> Progress {
+        let target = if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        Progress {
+            multi: MultiProgress::with_draw_target(target),
+            bars: inputs.iter().map(|_| Mutex::new(None)).collect(),
+            names: inputs
+                .iter()
+                .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+                .collect(),
+        }
+    }
+
+    fn event(&self, i: usize, e: Event) {
+        let mut slot = self.bars[i].lock().unwrap_or_else(|p| p.into_inner());
+        let bar = slot.get_or_insert_with(|| {
+            let b = self.multi.add(ProgressBar::new(1000));
+            b.set_style(
+                ProgressStyle::with_template("{prefix:.bold} {msg:>10} [{bar:30}] {percent:>3}% {elapsed}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            b.set_prefix(self.names[i].clone());
+            b.enable_steady_tick(Duration::from_millis(200));
+            b
+        });
+        match e {
+            Event::Stage(s) => {
+                bar.set_message(s);
+                bar.set_position(0);
+            }
+            Event::Progress(f) => bar.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64),
+        }
+    }
+
+    fn clear(&self) {
+        for b in self.bars.iter().filter_map(|m| m.lock().ok().and_then(|b| b.clone())) {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
+    match cmd {
+        ModelCommand::List => {
+            let entries = model::list();
+            println!("{:<18} {:>10}  {:<9} PATH", "NAME", "SIZE", "STATUS");
+            for e in entries {
+                let size = e.bytes.map_or_else(|| "-".to_string(), human_bytes);
+                let status = if e.installed { "installed" } else { "available" };
+                let path = e.path.map_or_else(String::new, |p| p.display().to_string());
+                println!("{:<18} {:>10}  {:<9} {}", e.name, size, status, path);
+            }
+            ui.info(format!("models directory: {}", model::models_dir().display()));
+            Ok(EXIT_OK)
+        }
+        ModelCommand::Path { name } => {
+            println!("{}", model::resolve(&name)?.display());
+            Ok(EXIT_OK)
+        }
+        ModelCommand::Pull { name, url } => {
+            let mut opts = model::PullOptions::from_env();
+            if let Some(u) = url {
+                opts.base_url = u;
+            }
+            opts.progress = !ui.quiet;
+            let path = model::pull(&name, &opts)?;
+            println!("{}", path.display());
+            Ok(EXIT_OK)
+        }
+        ModelCommand::Import { ct2_dir, output, name } => {
+            let name = match name {
+                Some(n) => n,
+                None => ct2_dir
+                    .canonicalize()
+                    .ok()
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .with_context(|| format!("{}: cannot name the model; pass --name", ct2_dir.display()))?,
+            };
+            let out = match output {
+                Some(o) => o,
+                None => {
+                    let dir = model::models_dir();
+                    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                    dir.join(format!("ggml-{name}.bin"))
+                }
+            };
+            let s = crate::asr::ggml::import_ct2(&ct2_dir, &out)?;
+            ui.info(format!(
+                "imported {} ({} layers, d={}, {} tokens, {}) as {}",
+                ct2_dir.display(),
+                s.n_audio_layer,
+                s.d_model,
+                s.n_vocab,
+                if s.multilingual { "multilingual" } else { "English-only" },
+                human_bytes(s.bytes)
+            ));
+            println!("{}", out.display());
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn human_bytes(b: u64) -> String {
+    let mb = b as f64 / 1_048_576.0;
+    if mb >= 1024.0 {
+        format!("{:.1} GiB", mb / 1024.0)
+    } else {
+        format!("{mb:.0} MiB")
+    }
+}

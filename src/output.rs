@@ -1,0 +1,106 @@
+//! Atomic output: every file is written to a temporary name in its destination directory
+//! and renamed into place only when all of one input's outputs are complete, so a crash or
+//! an error never leaves a half-written file under a final name, and an input is never
+//! overwritten.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use tempfile::NamedTempFile;
+
+/// The path of an output for `input` with extension `ext` (e.g. `srt`, `cut.mp4`): next to
+/// the input, or in `out_dir`.
+pub fn output_path(input: &Path, out_dir: Option<&Path>, ext: &str) -> PathBuf {
+    let stem = input.file_stem().map(|s| s.to_os_string()).unwrap_or_else(|| "output".into());
+    let mut name = stem;
+    name.push(".");
+    name.push(ext);
+    match out_dir {
+        Some(d) => d.join(name),
+        None => input.parent().unwrap_or(Path::new(".")).join(name),
+    }
+}
+
+/// Outputs staged in temporary files, committed together.
+#[derive(Default)]
+pub struct Staged {
+    files: Vec<(NamedTempFile, PathBuf)>,
+}
+
+impl Staged {
+    /// Writes `contents` to a temporary file beside `dest`. Refuses to stage over `input`.
+    pub fn add(&mut self, input: &Path, dest: PathBuf, contents: &[u8]) -> Result<()> {
+        if same_file(input, &dest) {
+            bail!("refusing to overwrite the input with output {}", dest.display());
+        }
+        let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".subcut-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot write to {}", dir.display()))?;
+        tmp.write_all(contents)
+            .and_then(|_| tmp.as_file().sync_all())
+            .with_context(|| format!("cannot write {}", dest.display()))?;
+        self.files.push((tmp, dest));
+        Ok(())
+    }
+
+    /// Renames every staged file into place; returns the final paths.
+    pub fn commit(self) -> Result<Vec<PathBuf>> {
+        let mut done = Vec::with_capacity(self.files.len());
+        for (tmp, dest) in self.files {
+            tmp.persist(&dest).with_context(|| format!("cannot write {}", dest.display()))?;
+            done.push(dest);
+        }
+        Ok(done)
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Creates the output directory if needed, with an error naming it.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        bail!("output directory {} exists and is not a directory", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_paths() {
+        assert_eq!(output_path(Path::new("v/talk.mp4"), None, "srt"), Path::new("v/talk.srt"));
+        assert_eq!(output_path(Path::new("talk.mp4"), None, "srt"), Path::new("talk.srt"));
+        assert_eq!(output_path(Path::new("v/a.b.mov"), Some(Path::new("out")), "cut.mp4"), Path::new("out/a.b.cut.mp4"));
+    }
+
+    #[test]
+    fn staged_files_appear_only_on_commit_and_never_over_the_input() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("in.srt");
+        std::fs::write(&input, b"original").unwrap();
+        let mut s = Staged::default();
+        s.add(&input, d.path().join("in.json"), b"{}").unwrap();
+        assert!(!d.path().join("in.json").exists());
+        assert!(s.add(&input, input.clone(), b"x").is_err());
+        let done = s.commit().unwrap();
+        assert_eq!(std::fs::read(&done[0]).unwrap(), b"{}");
+        assert_eq!(std::fs::read(&input).unwrap(), b"original");
+        // Dropped without commit: nothing left behind.
+        let mut s = Staged::default();
+        s.add(&input, d.path().join("other.srt"), b"x").unwrap();
+        drop(s);
+        let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+}

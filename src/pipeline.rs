@@ -1,0 +1,145 @@
+//! Runs the stages for one input (decode → transcribe → cues → outputs), and many inputs
+//! in parallel, reporting progress as events.
+//!
+//! Every stage is a plain function over plain data; this module only sequences them,
+//! times them, and turns failures into one error per input naming the file. Outputs of
+//! one input are staged and committed together (see [`crate::output`]).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::asr::{Transcriber, TranscribeOptions};
+use crate::media;
+use crate::output::{output_path, Staged};
+use crate::subtitle::format::{json, srt, Format};
+use crate::subtitle::cues_from_transcript;
+
+/// What to do with each input of a caption run.
+#[derive(Clone, Debug)]
+pub struct CaptionJob {
+    pub formats: Vec<Format>,
+    pub out_dir: Option<PathBuf>,
+    pub asr: TranscribeOptions,
+    /// Name of the model, recorded in the JSON output.
+    pub model_label: String,
+}
+
+/// Progress of one input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Event {
+    /// A stage began: `decode`, `transcribe`, `write`.
+    Stage(&'static str),
+    /// Fraction of the current stage done, 0..=1.
+    Progress(f32),
+}
+
+/// The result of one input that went through.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub input: PathBuf,
+    pub outputs: Vec<PathBuf>,
+    pub language: String,
+    pub cues: usize,
+    /// Seconds of media.
+    pub media_seconds: f64,
+    /// Wall seconds spent per stage.
+    pub decode_seconds: f64,
+    pub transcribe_seconds: f64,
+    pub write_seconds: f64,
+}
+
+/// Captions one input and writes its outputs. The error names the input.
+pub fn caption(input: &Path, job: &CaptionJob, engine: &dyn Transcriber, on: &mut dyn FnMut(Event)) -> Result<Outcome> {
+    let t0 = Instant::now();
+    on(Event::Stage("decode"));
+    let audio = media::audio::decode_audio_with_progress(input, &mut |f| on(Event::Progress(f)))?;
+    let decode_seconds = t0.elapsed().as_secs_f64();
+
+    let t1 = Instant::now();
+    on(Event::Stage("transcribe"));
+    let transcript = engine
+        .transcribe(&audio.samples, &job.asr, &mut |f| on(Event::Progress(f)))
+        .with_context(|| format!("{}: transcription failed", input.display()))?;
+    let transcribe_seconds = t1.elapsed().as_secs_f64();
+
+    let t2 = Instant::now();
+    on(Event::Stage("write"));
+    let duration = audio.duration();
+    let cues = cues_from_transcript(&transcript, duration);
+    let mut staged = Staged::default();
+    let source = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    for &f in &job.formats {
+        let body = match f {
+            Format::Srt => srt::render(&cues),
+            Format::Json => json::render(&source, &job.model_label, duration, &transcript, &cues),
+        };
+        let dest = output_path(input, job.out_dir.as_deref(), f.ext());
+        staged.add(input, dest, body.as_bytes()).with_context(|| format!("{}: output failed", input.display()))?;
+    }
+    let outputs = staged.commit().with_context(|| format!("{}: output failed", input.display()))?;
+    Ok(Outcome {
+        input: input.to_path_buf(),
+        outputs,
+        language: transcript.language,
+        cues: cues.len(),
+        media_seconds: duration.as_secs_f64(),
+        decode_seconds,
+        transcribe_seconds,
+        write_seconds: t2.elapsed().as_secs_f64(),
+    })
+}
+
+/// Captions many inputs, `jobs` at a time, calling `on(index, event)` for progress.
+/// Results come back in input order; one failure never stops the others.
+pub fn caption_all(
+    inputs: &[PathBuf],
+    job: &CaptionJob,
+    engine: &dyn Transcriber,
+    jobs: usize,
+    on: &(dyn Fn(usize, Event) + Sync),
+) -> Vec<Result<Outcome>> {
+    use rayon::prelude::*;
+    let run = |(i, p): (usize, &PathBuf)| caption(p, job, engine, &mut |e| on(i, e));
+    if jobs <= 1 || inputs.len() <= 1 {
+        return inputs.iter().enumerate().map(run).collect();
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
+        Ok(pool) => pool.install(|| inputs.par_iter().enumerate().map(run).collect()),
+        Err(_) => inputs.iter().enumerate().map(run).collect(),
+    }
+}
+
+/// Splits the machine's cores between files in flight and whisper threads per file.
+/// Returns `(jobs, threads)`; explicit values win, the rest is derived so that
+/// jobs × threads ≤ cores (never less than one of each).
+pub fn split_cores(cores: usize, jobs: Option<usize>, threads: Option<usize>, n_inputs: usize) -> (usize, usize) {
+    let cores = cores.max(1);
+    match (jobs, threads) {
+        (Some(j), Some(t)) => (j.max(1), t.max(1)),
+        (Some(j), None) => (j.max(1), (cores / j.max(1)).max(1)),
+        (None, Some(t)) => ((cores / t.max(1)).clamp(1, n_inputs.max(1)), t.max(1)),
+        // whisper.cpp scales well up to ~4 threads per state; beyond that, run files side by side.
+        (None, None) => {
+            let threads = cores.min(4);
+            ((cores / threads).clamp(1, n_inputs.max(1)), threads)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_split() {
+        assert_eq!(split_cores(2, None, None, 10), (1, 2));
+        assert_eq!(split_cores(16, None, None, 10), (4, 4));
+        assert_eq!(split_cores(16, None, None, 1), (1, 4));
+        assert_eq!(split_cores(8, Some(4), None, 1), (4, 2));
+        assert_eq!(split_cores(8, None, Some(1), 3), (3, 1));
+        assert_eq!(split_cores(0, Some(0), Some(0), 0), (1, 1));
+    }
+}
