@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 /// Extensions treated as media when walking a directory. Files named explicitly are
 /// always tried, whatever their extension.
 pub const MEDIA_EXTENSIONS: &[&str] = &[
-    "3gp", "aac", "aif", "aiff", "avi", "flac", "flv", "m2ts", "m4a", "m4v", "mka", "mkv", "mov", "mp2", "mp3",
-    "mp4", "mpeg", "mpg", "mts", "mxf", "oga", "ogg", "ogv", "opus", "ts", "wav", "webm", "wma", "wmv",
+    "3gp", "aac", "aif", "aiff", "avi", "flac", "flv", "m2ts", "m4a", "m4v", "mka", "mkv", "mov",
+    "mp2", "mp3", "mp4", "mpeg", "mpg", "mts", "mxf", "oga", "ogg", "ogv", "opus", "ts", "wav",
+    "webm", "wma", "wmv",
 ];
 
 pub fn is_media_path(p: &Path) -> bool {
@@ -35,7 +36,10 @@ pub fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, Vec<BadInput>) {
         if arg.is_dir() {
             walk(arg, &mut found);
             if found.len() == before {
-                bad.push(BadInput { arg: arg.clone(), cause: "directory holds no media files".into() });
+                bad.push(BadInput {
+                    arg: arg.clone(),
+                    cause: "directory holds no media files".into(),
+                });
             }
         } else if arg.exists() {
             found.insert(arg.clone());
@@ -50,20 +54,31 @@ pub fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, Vec<BadInput>) {
                         }
                     }
                     if found.len() == before {
-                        bad.push(BadInput { arg: arg.clone(), cause: "no file matches this pattern".into() });
+                        bad.push(BadInput {
+                            arg: arg.clone(),
+                            cause: "no file matches this pattern".into(),
+                        });
                     }
                 }
-                Err(e) => bad.push(BadInput { arg: arg.clone(), cause: format!("bad glob pattern: {e}") }),
+                Err(e) => bad.push(BadInput {
+                    arg: arg.clone(),
+                    cause: format!("bad glob pattern: {e}"),
+                }),
             }
         } else {
-            bad.push(BadInput { arg: arg.clone(), cause: "no such file or directory".into() });
+            bad.push(BadInput {
+                arg: arg.clone(),
+                cause: "no such file or directory".into(),
+            });
         }
     }
     (found.into_iter().collect(), bad)
 }
 
 fn walk(dir: &Path, found: &mut BTreeSet<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if e.file_name().to_string_lossy().starts_with('.') {
@@ -86,19 +101,39 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let root = d.path();
         std::fs::create_dir_all(root.join("sub/.hidden")).unwrap();
-        for f in ["a.mp4", "b.WAV", "notes.txt", "sub/c.mkv", "sub/.hidden/d.mp3", "sub/.e.mp3"] {
+        for f in [
+            "a.mp4",
+            "b.WAV",
+            "notes.txt",
+            "sub/c.mkv",
+            "sub/.hidden/d.mp3",
+            "sub/.e.mp3",
+        ] {
             std::fs::write(root.join(f), b"x").unwrap();
         }
         let (files, bad) = expand(&[root.to_path_buf()]);
-        let names: Vec<_> = files.iter().map(|p| p.strip_prefix(root).unwrap().to_str().unwrap()).collect();
+        let names: Vec<_> = files
+            .iter()
+            .map(|p| p.strip_prefix(root).unwrap().to_str().unwrap())
+            .collect();
         assert_eq!(names, ["a.mp4", "b.WAV", "sub/c.mkv"]);
         assert!(bad.is_empty());
 
         let pat = root.join("*.txt");
         let missing = root.join("nope.mp4");
         let nomatch = root.join("*.flac");
-        let (files, bad) = expand(&[pat, root.join("a.mp4"), root.join("a.mp4"), missing.clone(), nomatch]);
-        assert_eq!(files, [root.join("a.mp4"), root.join("notes.txt")], "explicit and globbed files kept, deduplicated");
+        let (files, bad) = expand(&[
+            pat,
+            root.join("a.mp4"),
+            root.join("a.mp4"),
+            missing.clone(),
+            nomatch,
+        ]);
+        assert_eq!(
+            files,
+            [root.join("a.mp4"), root.join("notes.txt")],
+            "explicit and globbed files kept, deduplicated"
+        );
         assert_eq!(bad.len(), 2);
         assert_eq!(bad[0].arg, missing);
         assert!(bad[1].cause.contains("no file matches"));

@@ -54,7 +54,13 @@ pub struct CaptionArgs {
     #[arg(long)]
     pub translate: bool,
     /// Output formats, comma-separated.
-    #[arg(short, long, value_name = "LIST", default_value = "srt", value_delimiter = ',')]
+    #[arg(
+        short,
+        long,
+        value_name = "LIST",
+        default_value = "srt",
+        value_delimiter = ','
+    )]
     pub format: Vec<Format>,
     /// Whisper threads per file (default: derived from the cores and --jobs).
     #[arg(short, long, value_name = "N")]
@@ -113,13 +119,29 @@ mod tests {
     #[test]
     fn caption_flags_parse() {
         let cli = Cli::try_parse_from([
-            "subcut", "caption", "a.mp4", "dir", "-o", "out", "--format", "srt,json", "--language", "zh", "--threads", "3",
+            "subcut",
+            "caption",
+            "a.mp4",
+            "dir",
+            "-o",
+            "out",
+            "--format",
+            "srt,json",
+            "--language",
+            "zh",
+            "--threads",
+            "3",
         ])
         .unwrap();
-        let Command::Caption(a) = cli.command else { panic!("not caption") };
+        let Command::Caption(a) = cli.command else {
+            panic!("not caption")
+        };
         assert_eq!(a.inputs, [PathBuf::from("a.mp4"), PathBuf::from("dir")]);
         assert_eq!(a.format, [Format::Srt, Format::Json]);
-        assert_eq!((a.language.as_str(), a.threads, a.model.as_str()), ("zh", Some(3), "base"));
+        assert_eq!(
+            (a.language.as_str(), a.threads, a.model.as_str()),
+            ("zh", Some(3), "base")
+        );
         assert!(Cli::try_parse_from(["subcut", "caption", "a.mp4", "--format", "doc"]).is_err());
     }
 }

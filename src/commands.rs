@@ -31,7 +31,10 @@ pub fn sample_input() -> PathBuf {
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
-    let ui = Ui { quiet: cli.quiet, verbose: cli.verbose };
+    let ui = Ui {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
     match cli.command {
         Command::Run(mut args) => {
             if args.inputs.is_empty() {
@@ -83,7 +86,9 @@ fn caption(args: CaptionArgs, ui: &Ui) -> Result<i32> {
         None => {
             let path = model::resolve(&args.model)?;
             let w = Whisper::load(&path)?;
-            if !w.is_multilingual() && (args.translate || language.as_deref().is_some_and(|l| l != "en")) {
+            if !w.is_multilingual()
+                && (args.translate || language.as_deref().is_some_and(|l| l != "en"))
+            {
                 bail!(
                     "model {} is English-only: use a multilingual model (e.g. --model base) for --language {} or --translate",
                     args.model,
@@ -95,7 +100,10 @@ fn caption(args: CaptionArgs, ui: &Ui) -> Result<i32> {
     };
     let mut failed: Vec<(String, String)> = Vec::new();
     for b in &bad {
-        failed.push((b.arg.display().to_string(), format!("{}: {}", b.arg.display(), b.cause)));
+        failed.push((
+            b.arg.display().to_string(),
+            format!("{}: {}", b.arg.display(), b.cause),
+        ));
     }
     if let Some(dir) = &args.out_dir {
         if let Err(e) = crate::output::ensure_dir(dir) {
@@ -109,12 +117,20 @@ fn caption(args: CaptionArgs, ui: &Ui) -> Result<i32> {
     let job = CaptionJob {
         formats,
         out_dir: args.out_dir.clone(),
-        asr: TranscribeOptions { language, translate: args.translate, threads, ..TranscribeOptions::default() },
+        asr: TranscribeOptions {
+            language,
+            translate: args.translate,
+            threads,
+            ..TranscribeOptions::default()
+        },
+        speech: crate::analysis::SpeechParams::default(),
         model_label: args.model.clone(),
     };
 
     let progress = Progress::new(&inputs, ui.quiet);
-    let results = pipeline::caption_all(&inputs, &job, engine.as_ref(), jobs, &|i, e| progress.event(i, e));
+    let results = pipeline::caption_all(&inputs, &job, engine.as_ref(), jobs, &|i, e| {
+        progress.event(i, e)
+    });
     progress.clear();
 
     let mut done = Vec::new();
@@ -178,7 +194,11 @@ fn finish(done: &[Outcome], failed: Vec<(String, String)>, json: bool, ui: &Ui) 
     if !done.is_empty() || !failed.is_empty() {
         ui.info(format!("{} done, {} failed", done.len(), failed.len()));
     }
-    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_FAILED })
+    Ok(if failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
 
 /// Progress bars on stderr: one per file in flight, hidden when stderr is not a terminal.
@@ -200,7 +220,12 @@ impl Progress {
             bars: inputs.iter().map(|_| Mutex::new(None)).collect(),
             names: inputs
                 .iter()
-                .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+                .map(|p| {
+                    p.file_name().map_or_else(
+                        || p.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -210,9 +235,11 @@ impl Progress {
         let bar = slot.get_or_insert_with(|| {
             let b = self.multi.add(ProgressBar::new(1000));
             b.set_style(
-                ProgressStyle::with_template("{prefix:.bold} {msg:>10} [{bar:30}] {percent:>3}% {elapsed}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{prefix:.bold} {msg:>10} [{bar:30}] {percent:>3}% {elapsed}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             b.set_prefix(self.names[i].clone());
             b.enable_steady_tick(Duration::from_millis(200));
@@ -228,7 +255,11 @@ impl Progress {
     }
 
     fn clear(&self) {
-        for b in self.bars.iter().filter_map(|m| m.lock().ok().and_then(|b| b.clone())) {
+        for b in self
+            .bars
+            .iter()
+            .filter_map(|m| m.lock().ok().and_then(|b| b.clone()))
+        {
             b.finish_and_clear();
         }
     }
@@ -241,11 +272,18 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             println!("{:<18} {:>10}  {:<9} PATH", "NAME", "SIZE", "STATUS");
             for e in entries {
                 let size = e.bytes.map_or_else(|| "-".to_string(), human_bytes);
-                let status = if e.installed { "installed" } else { "available" };
+                let status = if e.installed {
+                    "installed"
+                } else {
+                    "available"
+                };
                 let path = e.path.map_or_else(String::new, |p| p.display().to_string());
                 println!("{:<18} {:>10}  {:<9} {}", e.name, size, status, path);
             }
-            ui.info(format!("models directory: {}", model::models_dir().display()));
+            ui.info(format!(
+                "models directory: {}",
+                model::models_dir().display()
+            ));
             Ok(EXIT_OK)
         }
         ModelCommand::Path { name } => {
@@ -262,20 +300,27 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             println!("{}", path.display());
             Ok(EXIT_OK)
         }
-        ModelCommand::Import { ct2_dir, output, name } => {
+        ModelCommand::Import {
+            ct2_dir,
+            output,
+            name,
+        } => {
             let name = match name {
                 Some(n) => n,
                 None => ct2_dir
                     .canonicalize()
                     .ok()
                     .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                    .with_context(|| format!("{}: cannot name the model; pass --name", ct2_dir.display()))?,
+                    .with_context(|| {
+                        format!("{}: cannot name the model; pass --name", ct2_dir.display())
+                    })?,
             };
             let out = match output {
                 Some(o) => o,
                 None => {
                     let dir = model::models_dir();
-                    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
                     dir.join(format!("ggml-{name}.bin"))
                 }
             };
@@ -286,7 +331,11 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                 s.n_audio_layer,
                 s.d_model,
                 s.n_vocab,
-                if s.multilingual { "multilingual" } else { "English-only" },
+                if s.multilingual {
+                    "multilingual"
+                } else {
+                    "English-only"
+                },
                 human_bytes(s.bytes)
             ));
             println!("{}", out.display());

@@ -9,6 +9,7 @@
 //!                     → subtitle::format::{srt,json} → output::Staged (atomic)
 //! ```
 
+pub mod analysis;
 pub mod asr;
 pub mod batch;
 pub mod cli;

@@ -9,10 +9,17 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             // A closed pipe (`subcut model list | head`) is not an error.
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "error: {}", subcut::commands::one_line(&e));
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                subcut::commands::one_line(&e)
+            );
             ExitCode::from(subcut::commands::EXIT_CONFIG as u8)
         }
     }

@@ -12,7 +12,10 @@ use tempfile::NamedTempFile;
 /// The path of an output for `input` with extension `ext` (e.g. `srt`, `cut.mp4`): next to
 /// the input, or in `out_dir`.
 pub fn output_path(input: &Path, out_dir: Option<&Path>, ext: &str) -> PathBuf {
-    let stem = input.file_stem().map(|s| s.to_os_string()).unwrap_or_else(|| "output".into());
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_os_string())
+        .unwrap_or_else(|| "output".into());
     let mut name = stem;
     name.push(".");
     name.push(ext);
@@ -32,9 +35,15 @@ impl Staged {
     /// Writes `contents` to a temporary file beside `dest`. Refuses to stage over `input`.
     pub fn add(&mut self, input: &Path, dest: PathBuf, contents: &[u8]) -> Result<()> {
         if same_file(input, &dest) {
-            bail!("refusing to overwrite the input with output {}", dest.display());
+            bail!(
+                "refusing to overwrite the input with output {}",
+                dest.display()
+            );
         }
-        let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = dest
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let mut tmp = tempfile::Builder::new()
             .prefix(".subcut-")
             .suffix(".tmp")
@@ -51,7 +60,8 @@ impl Staged {
     pub fn commit(self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::with_capacity(self.files.len());
         for (tmp, dest) in self.files {
-            tmp.persist(&dest).with_context(|| format!("cannot write {}", dest.display()))?;
+            tmp.persist(&dest)
+                .with_context(|| format!("cannot write {}", dest.display()))?;
             done.push(dest);
         }
         Ok(done)
@@ -68,9 +78,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Creates the output directory if needed, with an error naming it.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
-        bail!("output directory {} exists and is not a directory", dir.display());
+        bail!(
+            "output directory {} exists and is not a directory",
+            dir.display()
+        );
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))
 }
 
 #[cfg(test)]
@@ -79,9 +93,18 @@ mod tests {
 
     #[test]
     fn output_paths() {
-        assert_eq!(output_path(Path::new("v/talk.mp4"), None, "srt"), Path::new("v/talk.srt"));
-        assert_eq!(output_path(Path::new("talk.mp4"), None, "srt"), Path::new("talk.srt"));
-        assert_eq!(output_path(Path::new("v/a.b.mov"), Some(Path::new("out")), "cut.mp4"), Path::new("out/a.b.cut.mp4"));
+        assert_eq!(
+            output_path(Path::new("v/talk.mp4"), None, "srt"),
+            Path::new("v/talk.srt")
+        );
+        assert_eq!(
+            output_path(Path::new("talk.mp4"), None, "srt"),
+            Path::new("talk.srt")
+        );
+        assert_eq!(
+            output_path(Path::new("v/a.b.mov"), Some(Path::new("out")), "cut.mp4"),
+            Path::new("out/a.b.cut.mp4")
+        );
     }
 
     #[test]
@@ -100,7 +123,10 @@ mod tests {
         let mut s = Staged::default();
         s.add(&input, d.path().join("other.srt"), b"x").unwrap();
         drop(s);
-        let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 2, "{names:?}");
     }
 }

@@ -11,11 +11,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::asr::{Transcriber, TranscribeOptions};
+use crate::analysis::{self, SpeechParams};
+use crate::asr::{retime, TranscribeOptions, Transcriber};
 use crate::media;
 use crate::output::{output_path, Staged};
-use crate::subtitle::format::{json, srt, Format};
 use crate::subtitle::cues_from_transcript;
+use crate::subtitle::format::{json, srt, Format};
 
 /// What to do with each input of a caption run.
 #[derive(Clone, Debug)]
@@ -23,6 +24,8 @@ pub struct CaptionJob {
     pub formats: Vec<Format>,
     pub out_dir: Option<PathBuf>,
     pub asr: TranscribeOptions,
+    /// How speech is told from silence (word times are snapped to the speech found).
+    pub speech: SpeechParams,
     /// Name of the model, recorded in the JSON output.
     pub model_label: String,
 }
@@ -30,7 +33,7 @@ pub struct CaptionJob {
 /// Progress of one input.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
-    /// A stage began: `decode`, `transcribe`, `write`.
+    /// A stage began: `decode`, `analyse`, `transcribe`, `write`.
     Stage(&'static str),
     /// Fraction of the current stage done, 0..=1.
     Progress(f32),
@@ -47,22 +50,34 @@ pub struct Outcome {
     pub media_seconds: f64,
     /// Wall seconds spent per stage.
     pub decode_seconds: f64,
+    pub analysis_seconds: f64,
     pub transcribe_seconds: f64,
     pub write_seconds: f64,
 }
 
 /// Captions one input and writes its outputs. The error names the input.
-pub fn caption(input: &Path, job: &CaptionJob, engine: &dyn Transcriber, on: &mut dyn FnMut(Event)) -> Result<Outcome> {
+pub fn caption(
+    input: &Path,
+    job: &CaptionJob,
+    engine: &dyn Transcriber,
+    on: &mut dyn FnMut(Event),
+) -> Result<Outcome> {
     let t0 = Instant::now();
     on(Event::Stage("decode"));
     let audio = media::audio::decode_audio_with_progress(input, &mut |f| on(Event::Progress(f)))?;
     let decode_seconds = t0.elapsed().as_secs_f64();
 
+    let ta = Instant::now();
+    on(Event::Stage("analyse"));
+    let speech = analysis::detect(&audio.samples, &job.speech);
+    let analysis_seconds = ta.elapsed().as_secs_f64();
+
     let t1 = Instant::now();
     on(Event::Stage("transcribe"));
-    let transcript = engine
+    let mut transcript = engine
         .transcribe(&audio.samples, &job.asr, &mut |f| on(Event::Progress(f)))
         .with_context(|| format!("{}: transcription failed", input.display()))?;
+    retime::snap_to_speech(&mut transcript, &speech);
     let transcribe_seconds = t1.elapsed().as_secs_f64();
 
     let t2 = Instant::now();
@@ -70,16 +85,23 @@ pub fn caption(input: &Path, job: &CaptionJob, engine: &dyn Transcriber, on: &mu
     let duration = audio.duration();
     let cues = cues_from_transcript(&transcript, duration);
     let mut staged = Staged::default();
-    let source = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let source = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     for &f in &job.formats {
         let body = match f {
             Format::Srt => srt::render(&cues),
             Format::Json => json::render(&source, &job.model_label, duration, &transcript, &cues),
         };
         let dest = output_path(input, job.out_dir.as_deref(), f.ext());
-        staged.add(input, dest, body.as_bytes()).with_context(|| format!("{}: output failed", input.display()))?;
+        staged
+            .add(input, dest, body.as_bytes())
+            .with_context(|| format!("{}: output failed", input.display()))?;
     }
-    let outputs = staged.commit().with_context(|| format!("{}: output failed", input.display()))?;
+    let outputs = staged
+        .commit()
+        .with_context(|| format!("{}: output failed", input.display()))?;
     Ok(Outcome {
         input: input.to_path_buf(),
         outputs,
@@ -87,6 +109,7 @@ pub fn caption(input: &Path, job: &CaptionJob, engine: &dyn Transcriber, on: &mu
         cues: cues.len(),
         media_seconds: duration.as_secs_f64(),
         decode_seconds,
+        analysis_seconds,
         transcribe_seconds,
         write_seconds: t2.elapsed().as_secs_f64(),
     })
@@ -115,7 +138,12 @@ pub fn caption_all(
 /// Splits the machine's cores between files in flight and whisper threads per file.
 /// Returns `(jobs, threads)`; explicit values win, the rest is derived so that
 /// jobs × threads ≤ cores (never less than one of each).
-pub fn split_cores(cores: usize, jobs: Option<usize>, threads: Option<usize>, n_inputs: usize) -> (usize, usize) {
+pub fn split_cores(
+    cores: usize,
+    jobs: Option<usize>,
+    threads: Option<usize>,
+    n_inputs: usize,
+) -> (usize, usize) {
     let cores = cores.max(1);
     match (jobs, threads) {
         (Some(j), Some(t)) => (j.max(1), t.max(1)),

@@ -128,7 +128,9 @@ impl<'de> Deserialize<'de> for Time {
 }
 
 /// A half-open interval `[start, end)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Span {
     pub start: Time,
     pub end: Time,
@@ -239,7 +241,9 @@ pub fn pad(spans: &[Span], before: Time, after: Time, within: Span) -> Vec<Span>
 
 /// Total duration of a span set (overlaps counted once).
 pub fn total(spans: &[Span]) -> Time {
-    normalize(spans).iter().fold(Time::ZERO, |t, s| t + s.duration())
+    normalize(spans)
+        .iter()
+        .fold(Time::ZERO, |t, s| t + s.duration())
 }
 
 #[cfg(test)]
@@ -255,7 +259,10 @@ mod tests {
         assert_eq!(Time::from_micros(3_723_456_499).clock(','), "01:02:03,456");
         assert_eq!(Time::from_micros(3_723_456_500).clock('.'), "01:02:03.457");
         assert_eq!(Time::from_micros(-5).clock(','), "00:00:00,000");
-        assert_eq!(Time::from_secs_f64(100.0 * 3600.0).clock(','), "100:00:00,000");
+        assert_eq!(
+            Time::from_secs_f64(100.0 * 3600.0).clock(','),
+            "100:00:00,000"
+        );
     }
 
     #[test]
@@ -273,12 +280,14 @@ mod tests {
             intersection(&a, &[ms(150, 600)]),
             vec![ms(150, 200), ms(500, 600)]
         );
+        assert_eq!(invert(&a, ms(0, 1000)), vec![ms(200, 500), ms(900, 1000)]);
         assert_eq!(
-            invert(&a, ms(0, 1000)),
-            vec![ms(200, 500), ms(900, 1000)]
-        );
-        assert_eq!(
-            pad(&a, Time::from_millis(50), Time::from_millis(150), ms(0, 950)),
+            pad(
+                &a,
+                Time::from_millis(50),
+                Time::from_millis(150),
+                ms(0, 950)
+            ),
             vec![ms(0, 350), ms(450, 950)]
         );
         assert_eq!(total(&a), Time::from_millis(600));
@@ -290,7 +299,9 @@ mod tests {
         // Seeded LCG: deterministic, no extra dependency.
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |m: i64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((seed >> 33) as i64) % m
         };
         for _ in 0..500 {

@@ -9,7 +9,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 fn subcut() -> Command {
@@ -43,9 +45,17 @@ struct Truth {
 fn truth(name: &str) -> Truth {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
     let pairs = |k: &str| -> Vec<(f64, f64)> {
-        v[k].as_array().unwrap().iter().map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).collect()
+        v[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect()
     };
-    Truth { text: v["text"].as_str().unwrap().to_string(), speech: pairs("speech"), pauses: pairs("pauses") }
+    Truth {
+        text: v["text"].as_str().unwrap().to_string(),
+        speech: pairs("speech"),
+        pauses: pairs("pauses"),
+    }
 }
 
 #[derive(Debug)]
@@ -62,18 +72,34 @@ fn parse_srt(s: &str) -> Vec<Cue> {
     let mut cues: Vec<Cue> = Vec::new();
     for (i, block) in s.trim_end().split("\n\n").enumerate() {
         let mut lines = block.lines();
-        assert_eq!(lines.next().unwrap(), (i + 1).to_string(), "counter in block {block:?}");
+        assert_eq!(
+            lines.next().unwrap(),
+            (i + 1).to_string(),
+            "counter in block {block:?}"
+        );
         let times = lines.next().unwrap();
-        let (a, b) = times.split_once(" --> ").unwrap_or_else(|| panic!("bad time line {times:?}"));
+        let (a, b) = times
+            .split_once(" --> ")
+            .unwrap_or_else(|| panic!("bad time line {times:?}"));
         let t = |x: &str| -> f64 {
             let b = x.as_bytes();
-            assert!(x.len() == 12 && b[2] == b':' && b[5] == b':' && b[8] == b',', "bad stamp {x:?}");
+            assert!(
+                x.len() == 12 && b[2] == b':' && b[5] == b':' && b[8] == b',',
+                "bad stamp {x:?}"
+            );
             let n = |r: std::ops::Range<usize>| x[r].parse::<u32>().unwrap() as f64;
             n(0..2) * 3600.0 + n(3..5) * 60.0 + n(6..8) + n(9..12) / 1000.0
         };
         let text: Vec<&str> = lines.collect();
-        assert!(!text.is_empty() && text.len() <= 2, "1–2 text lines in {block:?}");
-        let cue = Cue { start: t(a), end: t(b), text: text.join(" ") };
+        assert!(
+            !text.is_empty() && text.len() <= 2,
+            "1–2 text lines in {block:?}"
+        );
+        let cue = Cue {
+            start: t(a),
+            end: t(b),
+            text: text.join(" "),
+        };
         assert!(cue.start < cue.end, "positive duration: {cue:?}");
         if let Some(prev) = cues.last() {
             assert!(prev.end <= cue.start, "no overlap: {prev:?} then {cue:?}");
@@ -85,7 +111,12 @@ fn parse_srt(s: &str) -> Vec<Cue> {
 
 fn words(s: &str) -> Vec<String> {
     s.split_whitespace()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase())
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -110,8 +141,10 @@ fn stderr(o: &Output) -> String {
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -130,32 +163,62 @@ fn check_caption(name: &str, truth_name: &str) -> (Vec<Cue>, Value) {
         .args(["--language", "en", "--format", "srt,json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "caption {name} failed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "caption {name} failed: {}",
+        stderr(&out)
+    );
     let stem = Path::new(name).file_stem().unwrap().to_str().unwrap();
     let srt_path = dir.path().join(format!("{stem}.srt"));
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(),
-        [srt_path.to_str().unwrap(), dir.path().join(format!("{stem}.json")).to_str().unwrap()],
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            srt_path.to_str().unwrap(),
+            dir.path().join(format!("{stem}.json")).to_str().unwrap()
+        ],
         "stdout lists the files written"
     );
     let cues = parse_srt(&std::fs::read_to_string(&srt_path).unwrap());
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(format!("{stem}.json"))).unwrap()).unwrap();
-    assert_eq!(files_in(dir.path()), [format!("{stem}.json"), format!("{stem}.srt")], "no temp files left");
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(format!("{stem}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        files_in(dir.path()),
+        [format!("{stem}.json"), format!("{stem}.srt")],
+        "no temp files left"
+    );
 
     let t = truth(truth_name);
     let said: Vec<&str> = cues.iter().map(|c| c.text.as_str()).collect();
     let e = wer(&t.text, &said.join(" "));
-    assert!(e <= 0.25, "WER {e:.3} > 0.25\ntruth: {}\ngot:   {}", t.text, said.join(" "));
+    assert!(
+        e <= 0.25,
+        "WER {e:.3} > 0.25\ntruth: {}\ngot:   {}",
+        t.text,
+        said.join(" ")
+    );
 
     let first = t.speech.first().unwrap().0;
     let last = t.speech.last().unwrap().1;
     for c in &cues {
-        assert!(c.start >= first - 0.5 && c.end <= last + 0.5, "cue {c:?} outside speech [{first}, {last}] ± 0.5 s");
+        assert!(
+            c.start >= first - 0.5 && c.end <= last + 0.5,
+            "cue {c:?} outside speech [{first}, {last}] ± 0.5 s"
+        );
         for &(a, b) in &t.pauses {
             let (a, b) = (a + 0.3, b - 0.3);
             if b > a {
-                assert!(!(c.start > a && c.start < b), "cue {c:?} starts in the middle of the pause {a}–{b}");
-                assert!(!(c.end > a && c.end < b), "cue {c:?} ends in the middle of the pause {a}–{b}");
+                assert!(
+                    !(c.start > a && c.start < b),
+                    "cue {c:?} starts in the middle of the pause {a}–{b}"
+                );
+                assert!(
+                    !(c.end > a && c.end < b),
+                    "cue {c:?} ends in the middle of the pause {a}–{b}"
+                );
             }
         }
     }
@@ -166,13 +229,19 @@ fn check_caption(name: &str, truth_name: &str) -> (Vec<Cue>, Value) {
         let (s0, s1) = (seg["start"].as_f64().unwrap(), seg["end"].as_f64().unwrap());
         for w in seg["words"].as_array().unwrap() {
             let (a, b) = (w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap());
-            assert!(a < b && a >= s0 - 1e-6 && b <= s1 + 1e-6, "word {w} outside segment {s0}–{s1}");
+            assert!(
+                a < b && a >= s0 - 1e-6 && b <= s1 + 1e-6,
+                "word {w} outside segment {s0}–{s1}"
+            );
             assert!(a >= last_start, "words in order");
             last_start = a;
             n_words += 1;
         }
     }
-    assert!(n_words >= words(&t.text).len() / 2, "JSON has word timings ({n_words} words)");
+    assert!(
+        n_words >= words(&t.text).len() / 2,
+        "JSON has word timings ({n_words} words)"
+    );
     assert_eq!(json["language"], "en");
     (cues, json)
 }
@@ -193,25 +262,50 @@ fn late_audio_keeps_captions_on_the_media_timeline() {
     let (cues, _) = check_caption("late-audio.mkv", "late-audio.truth.json");
     let onset = truth("late-audio.truth.json").speech[0].0;
     assert!(onset > 1.4, "the fixture's speech starts late");
-    assert!(cues[0].start >= onset - 0.5, "first cue {:?} before the late audio's speech at {onset}", cues[0]);
+    assert!(
+        cues[0].start >= onset - 0.5,
+        "first cue {:?} before the late audio's speech at {onset}",
+        cues[0]
+    );
 }
 
 #[test]
 fn bad_inputs_fail_one_line_each_while_good_ones_go_through() {
     let model = tiny_en();
     let dir = tempfile::tempdir().unwrap();
-    let bad = ["bad/noaudio.mp4", "bad/truncated.mp4", "bad/not-media.mp4", "bad/empty.wav"];
+    let bad = [
+        "bad/noaudio.mp4",
+        "bad/truncated.mp4",
+        "bad/not-media.mp4",
+        "bad/empty.wav",
+    ];
     let mut cmd = subcut();
     cmd.arg("caption").arg(fixture("voice.mp3"));
     for b in bad {
         cmd.arg(fixture(b));
     }
     let missing = dir.path().join("missing.mp4");
-    let out = cmd.arg(&missing).arg("-o").arg(dir.path()).arg("--model").arg(&model).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "some inputs failed: {}", stderr(&out));
+    let out = cmd
+        .arg(&missing)
+        .arg("-o")
+        .arg(dir.path())
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "some inputs failed: {}",
+        stderr(&out)
+    );
     let err = stderr(&out);
     let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
-    assert_eq!(errors.len(), bad.len() + 1, "one error line per bad input:\n{err}");
+    assert_eq!(
+        errors.len(),
+        bad.len() + 1,
+        "one error line per bad input:\n{err}"
+    );
     let expect = [
         ("noaudio.mp4", "no audio"),
         ("truncated.mp4", "truncated"),
@@ -221,12 +315,18 @@ fn bad_inputs_fail_one_line_each_while_good_ones_go_through() {
     ];
     for (file, cause) in expect {
         assert!(
-            errors.iter().any(|l| l.contains(file) && l.to_lowercase().contains(cause)),
+            errors
+                .iter()
+                .any(|l| l.contains(file) && l.to_lowercase().contains(cause)),
             "no error line naming {file} with {cause:?}:\n{err}"
         );
     }
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(files_in(dir.path()), ["voice.srt"], "only the good input has output, no partial files");
+    assert_eq!(
+        files_in(dir.path()),
+        ["voice.srt"],
+        "only the good input has output, no partial files"
+    );
 }
 
 fn fake_transcript(dir: &Path) -> PathBuf {
@@ -253,7 +353,12 @@ fn unwritable_output_dir_fails_each_input_with_a_clear_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.lines().any(|l| l.starts_with("error: ") && l.contains("voice.mp3") && l.contains("output directory")), "{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("error: ")
+            && l.contains("voice.mp3")
+            && l.contains("output directory")),
+        "{err}"
+    );
     assert_eq!(files_in(dir.path()), ["a-file", "fake.json"]);
 }
 
@@ -266,13 +371,27 @@ fn directories_and_globs_expand_to_media_files() {
     std::fs::copy(fixture("voice.mp3"), media.join("a.mp3")).unwrap();
     std::fs::copy(fixture("voice.mp3"), media.join("nested/b.mp3")).unwrap();
     std::fs::write(media.join("notes.txt"), "not media").unwrap();
-    let out = subcut().arg("caption").arg(&media).arg("--fake-transcript").arg(&fake).output().unwrap();
+    let out = subcut()
+        .arg("caption")
+        .arg(&media)
+        .arg("--fake-transcript")
+        .arg(&fake)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(media.join("a.srt").exists() && media.join("nested/b.srt").exists());
-    assert!(!media.join("notes.srt").exists(), "directories are searched for media files only");
+    assert!(
+        !media.join("notes.srt").exists(),
+        "directories are searched for media files only"
+    );
 
     let pattern = format!("{}/*.mp3", media.display());
-    let out = subcut().args(["caption", &pattern, "--format", "json", "--json"]).arg("--fake-transcript").arg(&fake).output().unwrap();
+    let out = subcut()
+        .args(["caption", &pattern, "--format", "json", "--json"])
+        .arg("--fake-transcript")
+        .arg(&fake)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["done"].as_array().unwrap().len(), 1);
@@ -295,22 +414,46 @@ fn missing_or_unknown_model_is_one_line_saying_how_to_get_it() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("tiny.en") && err.contains("model pull"), "{err}");
+    assert!(
+        err.contains("tiny.en") && err.contains("model pull"),
+        "{err}"
+    );
 
-    let out = subcut().args(["caption", "x.mp4", "--model", "tiny-enn"]).output().unwrap();
+    let out = subcut()
+        .args(["caption", "x.mp4", "--model", "tiny-enn"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("tiny.en"), "suggests the close name: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("tiny.en"),
+        "suggests the close name: {}",
+        stderr(&out)
+    );
 
-    let out = subcut().args(["caption", "x.mp4", "--model", "/no/such/model.bin"]).output().unwrap();
+    let out = subcut()
+        .args(["caption", "x.mp4", "--model", "/no/such/model.bin"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("/no/such/model.bin"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/no/such/model.bin"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn english_only_model_refuses_other_languages_and_translation() {
     let model = tiny_en();
     for extra in [["--language", "zh"], ["--translate", "--quiet"]] {
-        let out = subcut().arg("caption").arg(fixture("voice.mp3")).arg("--model").arg(&model).args(extra).output().unwrap();
+        let out = subcut()
+            .arg("caption")
+            .arg(fixture("voice.mp3"))
+            .arg("--model")
+            .arg(&model)
+            .args(extra)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains("English-only"), "{}", stderr(&out));
     }
@@ -322,9 +465,16 @@ fn model_list_shows_installed_and_known_models() {
     let out = subcut().args(["model", "list"]).output().unwrap();
     assert!(out.status.success());
     let list = String::from_utf8(out.stdout).unwrap();
-    let row = list.lines().find(|l| l.starts_with("tiny.en ")).unwrap_or_else(|| panic!("{list}"));
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("tiny.en "))
+        .unwrap_or_else(|| panic!("{list}"));
     assert!(row.contains("installed"), "{row}");
-    assert!(list.lines().any(|l| l.starts_with("large-v3 ") && l.contains("available")), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("large-v3 ") && l.contains("available")),
+        "{list}"
+    );
 }
 
 #[test]
@@ -332,9 +482,17 @@ fn run_without_input_captions_the_bundled_sample() {
     // The default model (base), as a newcomer's first command runs it.
     installed("base");
     let dir = tempfile::tempdir().unwrap();
-    let out = subcut().current_dir(dir.path()).arg("run").output().unwrap();
+    let out = subcut()
+        .current_dir(dir.path())
+        .arg("run")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "subcut-sample/talk.srt", "prints where the SRT went");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "subcut-sample/talk.srt",
+        "prints where the SRT went"
+    );
     let srt = dir.path().join("subcut-sample/talk.srt");
     let cues = parse_srt(&std::fs::read_to_string(&srt).unwrap());
     let said: Vec<&str> = cues.iter().map(|c| c.text.as_str()).collect();
@@ -355,7 +513,11 @@ fn ct2_tiny_en() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
     let dir = cache.join("subcut/ct2/tiny.en");
-    assert!(dir.join("model.bin").exists(), "{} is missing: run scripts/setup.sh", dir.display());
+    assert!(
+        dir.join("model.bin").exists(),
+        "{} is missing: run scripts/setup.sh",
+        dir.display()
+    );
     dir
 }
 
@@ -363,13 +525,28 @@ fn ct2_tiny_en() -> PathBuf {
 fn model_import_converts_ct2_weights_that_whisper_transcribes() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("imported.bin");
-    let out = subcut().args(["model", "import"]).arg(ct2_tiny_en()).arg("-o").arg(&out_file).output().unwrap();
+    let out = subcut()
+        .args(["model", "import"])
+        .arg(ct2_tiny_en())
+        .arg("-o")
+        .arg(&out_file)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("English-only"), "{}", stderr(&out));
     // The size of the reference conversion (FACTS.md §4): header, mel filters, vocabulary, tensors.
     assert_eq!(std::fs::metadata(&out_file).unwrap().len(), 77_704_698);
     let h = subcut::asr::ggml::read_header(&out_file).unwrap();
-    assert_eq!((h.n_vocab, h.n_audio_state, h.n_audio_layer, h.n_text_layer, h.n_mels), (51864, 384, 4, 4, 80));
+    assert_eq!(
+        (
+            h.n_vocab,
+            h.n_audio_state,
+            h.n_audio_layer,
+            h.n_text_layer,
+            h.n_mels
+        ),
+        (51864, 384, 4, 4, 80)
+    );
 
     let out = subcut()
         .arg("caption")
@@ -386,8 +563,18 @@ fn model_import_converts_ct2_weights_that_whisper_transcribes() {
     let e = wer(&truth("voice.truth.json").text, &said.join(" "));
     assert!(e <= 0.25, "WER {e:.3}: {}", said.join(" "));
 
-    let out = subcut().args(["model", "import"]).arg(dir.path()).arg("-o").arg(dir.path().join("x.bin")).output().unwrap();
+    let out = subcut()
+        .args(["model", "import"])
+        .arg(dir.path())
+        .arg("-o")
+        .arg(dir.path().join("x.bin"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("model.bin"), "names what is missing: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("model.bin"),
+        "names what is missing: {}",
+        stderr(&out)
+    );
     assert!(!dir.path().join("x.bin").exists());
 }

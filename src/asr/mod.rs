@@ -7,6 +7,7 @@
 pub mod ct2;
 pub mod ggml;
 pub mod model;
+pub mod retime;
 pub mod transcript;
 pub mod whisper;
 
@@ -19,11 +20,21 @@ pub use whisper::{TranscribeOptions, Whisper};
 
 /// Something that turns 16 kHz mono samples into a transcript.
 pub trait Transcriber: Sync {
-    fn transcribe(&self, samples: &[f32], opts: &TranscribeOptions, progress: &mut dyn FnMut(f32)) -> Result<Transcript>;
+    fn transcribe(
+        &self,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Transcript>;
 }
 
 impl Transcriber for Whisper {
-    fn transcribe(&self, samples: &[f32], opts: &TranscribeOptions, progress: &mut dyn FnMut(f32)) -> Result<Transcript> {
+    fn transcribe(
+        &self,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Transcript> {
         Ok(Whisper::transcribe(self, samples, opts, progress)?)
     }
 }
@@ -36,15 +47,21 @@ pub struct Replay {
 
 impl Replay {
     pub fn load(path: &Path) -> Result<Replay> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read transcript", path.display()))?;
-        let transcript: Transcript =
-            serde_json::from_str(&text).with_context(|| format!("{}: not a transcript JSON", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read transcript", path.display()))?;
+        let transcript: Transcript = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a transcript JSON", path.display()))?;
         Ok(Replay { transcript })
     }
 }
 
 impl Transcriber for Replay {
-    fn transcribe(&self, samples: &[f32], _: &TranscribeOptions, progress: &mut dyn FnMut(f32)) -> Result<Transcript> {
+    fn transcribe(
+        &self,
+        samples: &[f32],
+        _: &TranscribeOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Transcript> {
         let end = crate::time::Time::from_samples(samples.len(), crate::media::SAMPLE_RATE);
         let mut t = self.transcript.clone();
         t.segments.retain(|s| s.start < end);

@@ -53,7 +53,8 @@ impl Transcript {
             if t.is_empty() {
                 continue;
             }
-            let cjk_join = out.chars().last().is_some_and(is_cjk) && t.chars().next().is_some_and(is_cjk);
+            let cjk_join =
+                out.chars().last().is_some_and(is_cjk) && t.chars().next().is_some_and(is_cjk);
             if !out.is_empty() && !cjk_join {
                 out.push(' ');
             }

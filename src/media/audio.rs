@@ -595,7 +595,7 @@ impl Timeline {
                 jump = drift.abs() > GAP_FILL.to_samples_signed();
             }
         }
-        let changed = self.resampler.as_ref().map_or(true, |(_, k)| *k != key);
+        let changed = self.resampler.as_ref().is_none_or(|(_, k)| *k != key);
 
         if jump || changed {
             self.flush()?;

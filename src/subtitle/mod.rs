@@ -68,7 +68,9 @@ pub fn cues_from_transcript(t: &Transcript, media_end: Time) -> Vec<Cue> {
 pub fn normalize_timing(cues: &mut Vec<Cue>, media_end: Time) {
     cues.sort_by_key(|c| (c.start, c.end));
     for i in 0..cues.len() {
-        let next_start = cues.get(i + 1).map_or(media_end.max(cues[i].end), |n| n.start);
+        let next_start = cues
+            .get(i + 1)
+            .map_or(media_end.max(cues[i].end), |n| n.start);
         let c = &mut cues[i];
         if c.end - c.start < MIN_CUE {
             c.end = (c.start + MIN_CUE).min(next_start.max(c.end));
@@ -82,7 +84,11 @@ pub fn normalize_timing(cues: &mut Vec<Cue>, media_end: Time) {
 /// Latin text breaks between words, CJK text between characters (never before punctuation).
 pub fn layout(text: &str) -> String {
     let cjk = text.chars().filter(|&c| is_cjk(c)).count() * 2 > text.chars().count();
-    let limit = if cjk { MAX_LINE_CHARS_CJK } else { MAX_LINE_CHARS };
+    let limit = if cjk {
+        MAX_LINE_CHARS_CJK
+    } else {
+        MAX_LINE_CHARS
+    };
     if text.chars().count() <= limit {
         return text.to_string();
     }
@@ -104,7 +110,10 @@ pub fn layout(text: &str) -> String {
         // Balanced, slightly bottom-heavy; prefer breaking after punctuation.
         let mut cost = first.abs_diff(second) * 2 + usize::from(first > second);
         let p = text[..off].trim_end().chars().last().unwrap_or(' ');
-        if matches!(p, ',' | '.' | '?' | '!' | ';' | ':' | '，' | '。' | '？' | '！' | '；' | '：' | '、') {
+        if matches!(
+            p,
+            ',' | '.' | '?' | '!' | ';' | ':' | '，' | '。' | '？' | '！' | '；' | '：' | '、'
+        ) {
             cost = cost.saturating_sub(6);
         }
         if best.is_none_or(|(b, _)| cost < b) {
@@ -118,7 +127,24 @@ pub fn layout(text: &str) -> String {
 }
 
 fn is_closing_punct(c: char) -> bool {
-    matches!(c, '，' | '。' | '？' | '！' | '；' | '：' | '、' | '”' | '’' | '）' | '》' | ',' | '.' | '?' | '!' | ')')
+    matches!(
+        c,
+        '，' | '。'
+            | '？'
+            | '！'
+            | '；'
+            | '：'
+            | '、'
+            | '”'
+            | '’'
+            | '）'
+            | '》'
+            | ','
+            | '.'
+            | '?'
+            | '!'
+            | ')'
+    )
 }
 
 #[cfg(test)]
@@ -127,7 +153,12 @@ mod tests {
     use crate::asr::transcript::{Segment, Word};
 
     fn w(text: &str, a: f64, b: f64) -> Word {
-        Word { text: text.into(), start: Time::from_secs_f64(a), end: Time::from_secs_f64(b), probability: 0.9 }
+        Word {
+            text: text.into(),
+            start: Time::from_secs_f64(a),
+            end: Time::from_secs_f64(b),
+            probability: 0.9,
+        }
     }
     fn seg(text: &str, a: f64, b: f64, words: Vec<Word>) -> Segment {
         Segment {
@@ -144,16 +175,27 @@ mod tests {
         let t = Transcript {
             language: "en".into(),
             segments: vec![
-                seg(" Hello there.", 0.0, 3.0, vec![w("Hello", 0.8, 1.1), w("there.", 1.1, 1.6)]),
+                seg(
+                    " Hello there.",
+                    0.0,
+                    3.0,
+                    vec![w("Hello", 0.8, 1.1), w("there.", 1.1, 1.6)],
+                ),
                 seg(" Bye.", 2.9, 6.0, vec![w("Bye.", 4.0, 4.05)]),
             ],
         };
         let cues = cues_from_transcript(&t, Time::from_secs_f64(10.0));
         assert_eq!(cues.len(), 2);
-        assert_eq!((cues[0].start, cues[0].end), (Time::from_millis(800), Time::from_millis(1600)));
+        assert_eq!(
+            (cues[0].start, cues[0].end),
+            (Time::from_millis(800), Time::from_millis(1600))
+        );
         assert_eq!(cues[0].text, "Hello there.");
         // A 50 ms word is extended to the minimum cue length.
-        assert_eq!((cues[1].start, cues[1].end), (Time::from_millis(4000), Time::from_millis(4200)));
+        assert_eq!(
+            (cues[1].start, cues[1].end),
+            (Time::from_millis(4000), Time::from_millis(4200))
+        );
     }
 
     #[test]
@@ -170,8 +212,18 @@ mod tests {
             ],
         };
         let cues = cues_from_transcript(&t, Time::from_secs_f64(10.0));
-        let got: Vec<_> = cues.iter().map(|c| (c.text.as_str(), c.start.as_millis(), c.end.as_millis())).collect();
-        assert_eq!(got, vec![("One two", 1000, 2500), ("Three", 2500, 4000), ("Past the end", 9000, 10000)]);
+        let got: Vec<_> = cues
+            .iter()
+            .map(|c| (c.text.as_str(), c.start.as_millis(), c.end.as_millis()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("One two", 1000, 2500),
+                ("Three", 2500, 4000),
+                ("Past the end", 9000, 10000)
+            ]
+        );
     }
 
     #[test]
@@ -189,6 +241,9 @@ mod tests {
         assert_eq!(lines.len(), 2, "{l}");
         assert_eq!(lines.concat(), zh);
         assert!(!lines[1].starts_with('，'));
-        assert_eq!(lines[0], "我们今天来讨论一下，", "breaks after the clause comma");
+        assert_eq!(
+            lines[0], "我们今天来讨论一下，",
+            "breaks after the clause comma"
+        );
     }
 }

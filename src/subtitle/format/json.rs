@@ -55,8 +55,14 @@ mod tests {
                 no_speech_probability: 0.01,
             }],
         };
-        let cues = vec![Cue { start: Time::from_millis(600), end: Time::from_millis(1400), text: "Hi there".into() }];
-        let v: serde_json::Value = serde_json::from_str(&render("a.mp4", "base", Time::from_millis(2000), &t, &cues)).unwrap();
+        let cues = vec![Cue {
+            start: Time::from_millis(600),
+            end: Time::from_millis(1400),
+            text: "Hi there".into(),
+        }];
+        let v: serde_json::Value =
+            serde_json::from_str(&render("a.mp4", "base", Time::from_millis(2000), &t, &cues))
+                .unwrap();
         assert_eq!(v["language"], "en");
         assert_eq!(v["duration"], 2.0);
         assert_eq!(v["text"], "Hi there");

@@ -49,7 +49,10 @@ impl FromStr for Format {
             .find(|f| f.ext().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 let names: Vec<_> = Format::ALL.iter().map(|f| f.ext()).collect();
-                format!("unknown format \"{s}\" (expected one of: {})", names.join(", "))
+                format!(
+                    "unknown format \"{s}\" (expected one of: {})",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -66,7 +69,10 @@ mod tests {
 
     #[test]
     fn parses_format_lists() {
-        assert_eq!(Format::parse_list("srt, JSON,srt").unwrap(), vec![Format::Srt, Format::Json]);
+        assert_eq!(
+            Format::parse_list("srt, JSON,srt").unwrap(),
+            vec![Format::Srt, Format::Json]
+        );
         assert!(Format::parse_list("srt,docx").unwrap_err().contains("docx"));
         assert!(Format::parse_list(",").is_err());
     }

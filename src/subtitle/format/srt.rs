@@ -17,7 +17,14 @@ pub fn render(cues: &[Cue]) -> String {
         .iter()
         .filter(|c| stamp(c.end) > stamp(c.start) && !c.text.trim().is_empty())
         .enumerate()
-        .map(|(i, c)| Subtitle::new(i + 1, stamp(c.start), stamp(c.end), c.text.trim().to_string()))
+        .map(|(i, c)| {
+            Subtitle::new(
+                i + 1,
+                stamp(c.start),
+                stamp(c.end),
+                c.text.trim().to_string(),
+            )
+        })
         .collect();
     if subs.is_empty() {
         return String::new();
@@ -30,7 +37,11 @@ mod tests {
     use super::*;
 
     fn cue(a: i64, b: i64, text: &str) -> Cue {
-        Cue { start: Time::from_micros(a), end: Time::from_micros(b), text: text.into() }
+        Cue {
+            start: Time::from_micros(a),
+            end: Time::from_micros(b),
+            text: text.into(),
+        }
     }
 
     #[test]
@@ -52,8 +63,14 @@ mod tests {
 
     #[test]
     fn skips_cues_that_vanish_at_millisecond_precision() {
-        let s = render(&[cue(1_000_000, 1_000_400, "blink"), cue(2_000_000, 3_000_000, "kept")]);
-        assert!(s.starts_with("1\n00:00:02,000 --> 00:00:03,000\nkept"), "{s}");
+        let s = render(&[
+            cue(1_000_000, 1_000_400, "blink"),
+            cue(2_000_000, 3_000_000, "kept"),
+        ]);
+        assert!(
+            s.starts_with("1\n00:00:02,000 --> 00:00:03,000\nkept"),
+            "{s}"
+        );
         assert_eq!(render(&[]), "");
     }
 }
