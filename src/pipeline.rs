@@ -74,8 +74,12 @@ pub fn caption(
 
     let t1 = Instant::now();
     on(Event::Stage("transcribe"));
+    let windows =
+        crate::asr::windows::plan(&speech, audio.duration(), crate::asr::windows::MAX_WINDOW);
     let mut transcript = engine
-        .transcribe(&audio.samples, &job.asr, &mut |f| on(Event::Progress(f)))
+        .transcribe_windows(&audio.samples, &windows, &job.asr, &mut |f| {
+            on(Event::Progress(f))
+        })
         .with_context(|| format!("{}: transcription failed", input.display()))?;
     retime::snap_to_speech(&mut transcript, &speech);
     let transcribe_seconds = t1.elapsed().as_secs_f64();

@@ -10,6 +10,7 @@ pub mod model;
 pub mod retime;
 pub mod transcript;
 pub mod whisper;
+pub mod windows;
 
 use std::path::Path;
 
@@ -26,6 +27,18 @@ pub trait Transcriber: Sync {
         opts: &TranscribeOptions,
         progress: &mut dyn FnMut(f32),
     ) -> Result<Transcript>;
+
+    /// Transcribes `samples` in the given windows (see [`windows::plan`]), times on the
+    /// whole input's timeline.
+    fn transcribe_windows(
+        &self,
+        samples: &[f32],
+        windows: &[crate::time::Span],
+        opts: &TranscribeOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Transcript> {
+        windows::transcribe(self, samples, windows, opts, progress)
+    }
 }
 
 impl Transcriber for Whisper {
@@ -56,6 +69,17 @@ impl Replay {
 }
 
 impl Transcriber for Replay {
+    /// The saved transcript is already on the whole input's timeline: no windows.
+    fn transcribe_windows(
+        &self,
+        samples: &[f32],
+        _: &[crate::time::Span],
+        opts: &TranscribeOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Transcript> {
+        self.transcribe(samples, opts, progress)
+    }
+
     fn transcribe(
         &self,
         samples: &[f32],

@@ -386,6 +386,19 @@ impl Whisper {
         Ok(Transcript { language, segments })
     }
 
+    /// A bare whisper-rs `full()` over `samples` with exactly the parameters
+    /// [`transcribe`](Whisper::transcribe) uses, and nothing else: no progress callback, no
+    /// token reading, no post-processing. Returns the number of segments. For the benchmark
+    /// that checks the pipeline adds no cost around the engine.
+    #[doc(hidden)]
+    pub fn bare_full(&self, samples: &[f32], opts: &TranscribeOptions) -> Result<usize, AsrError> {
+        let resolved = opts.resolve(self.is_multilingual(), &self.name)?;
+        let params = self.full_params(opts, resolved);
+        let mut state = self.ctx.create_state()?;
+        state.full(params, samples)?;
+        Ok(state.full_n_segments() as usize)
+    }
+
     fn full_params(
         &self,
         opts: &TranscribeOptions,

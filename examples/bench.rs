@@ -1,0 +1,100 @@
+//! Stage benchmark for `scripts/bench.sh`: decode, analysis and transcription real-time
+//! factors, and the pipeline's transcription call against a bare whisper-rs `full()` with
+//! the same samples and parameters (alternating A B A B … so drift hits both alike).
+//!
+//! cargo run --release --example bench -- MODEL RUNS FILE...
+//! Prints one markdown table row per file.
+
+use std::path::Path;
+use std::time::Instant;
+
+use subcut::analysis::{self, SpeechParams};
+use subcut::asr::{TranscribeOptions, Transcriber, Whisper};
+use subcut::media::audio::decode_audio;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [model, runs, files @ ..] = &args[..] else {
+        anyhow::bail!("usage: bench MODEL RUNS FILE...");
+    };
+    let runs: usize = runs.parse()?;
+    subcut::media::audio::init().map_err(anyhow::Error::msg)?;
+    let whisper = Whisper::load(Path::new(model))?;
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(4);
+    let opts = TranscribeOptions {
+        language: Some("en".into()),
+        threads,
+        ..TranscribeOptions::default()
+    };
+    println!("| input | media s | decode × RT | analysis × RT | pipeline transcribe s | bare full() s | pipeline / bare | transcribe × RT |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for file in files {
+        let path = Path::new(file);
+        let mut decode = Vec::new();
+        let mut audio = None;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let a = decode_audio(path)?;
+            decode.push(t.elapsed().as_secs_f64());
+            audio = Some(a);
+        }
+        let audio = audio.expect("runs ≥ 1");
+        let secs = audio.duration().as_secs_f64();
+        let mut analysis_t = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            std::hint::black_box(analysis::detect(&audio.samples, &SpeechParams::default()));
+            analysis_t.push(t.elapsed().as_secs_f64());
+        }
+        let (mut pipe, mut bare) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let t = Instant::now();
+            // The pipeline's stage: windows cut at the silences the analysis found.
+            let speech = analysis::detect(&audio.samples, &SpeechParams::default());
+            let windows = subcut::asr::windows::plan(
+                &speech,
+                audio.duration(),
+                subcut::asr::windows::MAX_WINDOW,
+            );
+            std::hint::black_box(whisper.transcribe_windows(
+                &audio.samples,
+                &windows,
+                &opts,
+                &mut |_| {},
+            )?);
+            pipe.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            std::hint::black_box(whisper.bare_full(&audio.samples, &opts)?);
+            bare.push(t.elapsed().as_secs_f64());
+        }
+        let (d, a, p, b) = (
+            median(decode),
+            median(analysis_t),
+            median(pipe),
+            median(bare),
+        );
+        let name = path
+            .file_name()
+            .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+        println!(
+            "| {name} | {secs:.1} | {:.0} | {:.0} | {p:.2} | {b:.2} | {:.3} | {:.1} |",
+            secs / d,
+            secs / a,
+            p / b,
+            secs / p
+        );
+    }
+    Ok(())
+}
