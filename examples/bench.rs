@@ -38,8 +38,8 @@ fn main() -> anyhow::Result<()> {
         threads,
         ..TranscribeOptions::default()
     };
-    println!("| input | media s | decode × RT | analysis × RT | pipeline transcribe s | bare full() s | pipeline / bare | transcribe × RT |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| input | media s | windows | decode × RT | analysis × RT | pipeline transcribe s | bare full() same windows s | pipeline / bare (same windows) | bare full() whole input s | pipeline / bare whole | transcribe × RT |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for file in files {
         let path = Path::new(file);
         let mut decode = Vec::new();
@@ -58,7 +58,10 @@ fn main() -> anyhow::Result<()> {
             std::hint::black_box(analysis::detect(&audio.samples, &SpeechParams::default()));
             analysis_t.push(t.elapsed().as_secs_f64());
         }
-        let (mut pipe, mut bare) = (Vec::new(), Vec::new());
+        let speech = analysis::detect(&audio.samples, &SpeechParams::default());
+        let windows =
+            subcut::asr::windows::plan(&speech, audio.duration(), subcut::asr::windows::MAX_WINDOW);
+        let (mut pipe, mut bare, mut bare_win) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             let t = Instant::now();
             // The pipeline's stage: windows cut at the silences the analysis found.
@@ -78,6 +81,16 @@ fn main() -> anyhow::Result<()> {
             let t = Instant::now();
             std::hint::black_box(whisper.bare_full(&audio.samples, &opts)?);
             bare.push(t.elapsed().as_secs_f64());
+            // Bare full() on the very same windows: what the pipeline adds around the engine.
+            let t = Instant::now();
+            for w in &windows {
+                let (a, b) = (
+                    w.start.to_samples(16_000),
+                    w.end.to_samples(16_000).min(audio.samples.len()),
+                );
+                std::hint::black_box(whisper.bare_full(&audio.samples[a..b], &opts)?);
+            }
+            bare_win.push(t.elapsed().as_secs_f64());
         }
         let (d, a, p, b) = (
             median(decode),
@@ -89,9 +102,11 @@ fn main() -> anyhow::Result<()> {
             .file_name()
             .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
         println!(
-            "| {name} | {secs:.1} | {:.0} | {:.0} | {p:.2} | {b:.2} | {:.3} | {:.1} |",
+            "| {name} | {secs:.1} | {} | {:.0} | {:.0} | {p:.2} | {bw:.2} | {:.3} | {b:.2} | {:.3} | {:.1} |",
+            windows.len(),
             secs / d,
             secs / a,
+            p / bw,
             p / b,
             secs / p
         );

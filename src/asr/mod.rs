@@ -37,7 +37,9 @@ pub trait Transcriber: Sync {
         opts: &TranscribeOptions,
         progress: &mut dyn FnMut(f32),
     ) -> Result<Transcript> {
-        windows::transcribe(self, samples, windows, opts, progress)
+        windows::transcribe(samples, windows, opts, progress, &mut |s, o, p| {
+            self.transcribe(s, o, p)
+        })
     }
 }
 
@@ -49,6 +51,20 @@ impl Transcriber for Whisper {
         progress: &mut dyn FnMut(f32),
     ) -> Result<Transcript> {
         Ok(Whisper::transcribe(self, samples, opts, progress)?)
+    }
+
+    /// One decoding state for all windows: its buffers are allocated once.
+    fn transcribe_windows(
+        &self,
+        samples: &[f32],
+        windows: &[crate::time::Span],
+        opts: &TranscribeOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Transcript> {
+        let mut state = self.new_state()?;
+        windows::transcribe(samples, windows, opts, progress, &mut |s, o, p| {
+            Ok(self.transcribe_in(&mut state, s, o, p)?)
+        })
     }
 }
 

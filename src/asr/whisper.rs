@@ -61,7 +61,7 @@ use std::path::{Path, PathBuf};
 
 use whisper_rs::{
     DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
-    WhisperContextParameters, WhisperError, WhisperSysContext, WhisperSysState,
+    WhisperContextParameters, WhisperError, WhisperState, WhisperSysContext, WhisperSysState,
 };
 
 use crate::asr::transcript::{is_cjk, Segment, Transcript, Word};
@@ -266,7 +266,7 @@ impl Whisper {
         let header = read_model_header(model)?;
         let preset = if dtw { dtw_preset(&header) } else { None };
         let mut params = WhisperContextParameters::default();
-        params.flash_attn(false);
+        params.flash_attn(std::env::var_os("SUBCUT_FA").is_some());
         if let Some(model_preset) = preset.clone() {
             params.dtw_parameters(DtwParameters {
                 mode: DtwMode::ModelPreset { model_preset },
@@ -306,6 +306,24 @@ impl Whisper {
         opts: &TranscribeOptions,
         progress: &mut dyn FnMut(f32),
     ) -> Result<Transcript, AsrError> {
+        let mut state = self.ctx.create_state()?;
+        self.transcribe_in(&mut state, samples, opts, progress)
+    }
+
+    /// A fresh decoding state, to reuse over several [`transcribe_in`](Whisper::transcribe_in)
+    /// calls (its compute buffers are allocated once).
+    pub fn new_state(&self) -> Result<WhisperState, AsrError> {
+        Ok(self.ctx.create_state()?)
+    }
+
+    /// [`transcribe`](Whisper::transcribe) with a caller-owned state.
+    pub fn transcribe_in(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Transcript, AsrError> {
         let resolved = opts.resolve(self.is_multilingual(), &self.name)?;
         if samples.is_empty() {
             return Err(AsrError::NoAudio);
@@ -338,7 +356,6 @@ impl Whisper {
             params.set_progress_callback(Some(progress_trampoline));
             params.set_progress_callback_user_data(&mut sink as *mut ProgressSink as *mut c_void);
         }
-        let mut state = self.ctx.create_state()?;
         let result = state.full(params, input);
         if let Some(payload) = sink.panic.take() {
             panic::resume_unwind(payload);
@@ -379,8 +396,6 @@ impl Whisper {
                 tokens,
             });
         }
-        drop(state);
-
         let segments = build_segments(&raw, audio_end, opts);
         sink.report(1.0);
         Ok(Transcript { language, segments })

@@ -12,19 +12,21 @@
 use anyhow::Result;
 
 use crate::asr::transcript::Transcript;
-use crate::asr::{TranscribeOptions, Transcriber};
+use crate::asr::TranscribeOptions;
 use crate::media::SAMPLE_RATE;
 use crate::time::{Span, Time};
 
 /// whisper's own window: one encoder pass covers 30 s.
 pub const MAX_WINDOW: Time = Time::from_millis(30_000);
+/// Gaps at least this long are clear pauses, preferred as window boundaries.
+const MIN_GAP: Time = Time::from_millis(300);
 /// Silence kept before a window's first speech.
 const LEAD_IN: Time = Time::from_millis(400);
 
 /// Cuts `[0, total)` into contiguous windows of at most `max`, each boundary inside a gap
 /// between `speech` spans (at the later of the gap's start and [`LEAD_IN`] before the next
-/// onset). Prefers the longest gap in the second half of the window; cuts at `max` only
-/// when no gap is in reach (continuous sound).
+/// onset). Takes the latest pause of at least [`MIN_GAP`] in reach, so windows stay
+/// nearly full; cuts at `max` only when no gap is in reach (continuous sound).
 pub fn plan(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
     // Candidate cuts with the length of their gap.
     let cuts: Vec<(Time, Time)> = speech
@@ -40,13 +42,15 @@ pub fn plan(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
     while total - start > max {
         let reach = start + max;
         let in_reach = cuts.iter().filter(|&&(c, _)| c > start && c <= reach);
-        let late_half = in_reach
+        // The latest clear pause keeps windows full (fewer encoder passes); any gap beats
+        // cutting through sound.
+        let best = in_reach
             .clone()
-            .filter(|&&(c, _)| c >= start + Time(max.0 / 2));
-        let best = late_half
-            .max_by_key(|&&(c, g)| (g, c))
-            .or_else(|| in_reach.max_by_key(|&&(c, _)| c))
-            .map_or(reach, |&(c, _)| c);
+            .filter(|&&(_, g)| g >= MIN_GAP)
+            .map(|&(c, _)| c)
+            .max()
+            .or_else(|| in_reach.map(|&(c, _)| c).max())
+            .unwrap_or(reach);
         out.push(Span::new(start, best));
         start = best;
     }
@@ -59,12 +63,13 @@ pub fn plan(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
 /// Transcribes `samples` window by window (see [`plan`]) and joins the results on the
 /// input's timeline. With automatic language detection, the language found in the first
 /// window that has words is kept for the rest, so one file gets one language.
-pub fn transcribe<T: Transcriber + ?Sized>(
-    engine: &T,
+/// `engine` transcribes one window's samples.
+pub fn transcribe(
     samples: &[f32],
     windows: &[Span],
     opts: &TranscribeOptions,
     progress: &mut dyn FnMut(f32),
+    engine: &mut dyn FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript>,
 ) -> Result<Transcript> {
     let total = samples.len().max(1) as f64;
     let mut opts = opts.clone();
@@ -79,7 +84,7 @@ pub fn transcribe<T: Transcriber + ?Sized>(
         }
         let done = a as f64 / total;
         let share = (b - a) as f64 / total;
-        let part = engine.transcribe(&samples[a..b], &opts, &mut |f| {
+        let part = engine(&samples[a..b], &opts, &mut |f| {
             progress((done + share * f as f64) as f32)
         })?;
         if out.language.is_empty() || out.segments.is_empty() {
@@ -107,6 +112,7 @@ pub fn transcribe<T: Transcriber + ?Sized>(
 mod tests {
     use super::*;
     use crate::asr::transcript::{Segment, Word};
+    use crate::asr::Transcriber;
 
     fn s(a: f64, b: f64) -> Span {
         Span::secs(a, b)
@@ -126,24 +132,28 @@ mod tests {
     }
 
     #[test]
-    fn cuts_before_onsets_preferring_long_gaps_late_in_the_window() {
-        // Speech every ~5 s with a 0.4 s gap, one 2 s gap at 20–22 s.
+    fn cuts_in_the_latest_clear_pause_before_an_onset() {
+        // Pauses of 0.4 s, 2 s, 0.4 s, 0.2 s and 0.4 s.
         let speech = [
             s(0.5, 5.0),
-            s(5.4, 10.0),
-            s(10.4, 20.0),
+            s(5.4, 20.0),
             s(22.0, 28.0),
-            s(28.4, 33.0),
-            s(33.4, 50.0),
+            s(28.4, 29.8),
+            s(30.0, 33.0),
+            s(33.4, 60.0),
         ];
-        let w = plan(&speech, Time::from_secs_f64(50.0), MAX_WINDOW);
+        let w = plan(&speech, Time::from_secs_f64(60.0), MAX_WINDOW);
         assert_eq!(
             w[0],
-            s(0.0, 21.6),
-            "the long gap wins, 0.4 s before the onset at 22 s"
+            s(0.0, 28.0),
+            "the latest clear pause in reach, not the 0.2 s one at 29.8 s"
         );
-        assert_eq!(w[1].start, w[0].end);
-        assert_eq!(w.last().unwrap().end, Time::from_secs_f64(50.0));
+        assert_eq!(
+            w[1],
+            s(28.0, 33.0),
+            "0.4 s before the onset at 33.4 s; nothing later is in reach"
+        );
+        assert_eq!(w.last().unwrap(), &s(33.0, 60.0));
         for win in &w {
             assert!(win.duration() <= MAX_WINDOW, "{win}");
             for sp in &speech {
@@ -229,14 +239,14 @@ mod tests {
         let windows = [s(0.0, 20.0), s(20.0, 50.0)];
         let mut seen = Vec::new();
         let echo = Echo(Default::default());
-        let t = transcribe(
-            &echo,
-            &samples,
-            &windows,
-            &TranscribeOptions::default(),
-            &mut |f| seen.push(f),
-        )
-        .unwrap();
+        let t = echo
+            .transcribe_windows(
+                &samples,
+                &windows,
+                &TranscribeOptions::default(),
+                &mut |f| seen.push(f),
+            )
+            .unwrap();
         assert_eq!(t.language, "fr");
         assert_eq!(
             *echo.0.lock().unwrap(),
