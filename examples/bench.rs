@@ -92,11 +92,12 @@ fn main() -> anyhow::Result<()> {
             }
             bare_win.push(t.elapsed().as_secs_f64());
         }
-        let (d, a, p, b) = (
+        let (d, a, p, b, bw) = (
             median(decode),
             median(analysis_t),
             median(pipe),
             median(bare),
+            median(bare_win),
         );
         let name = path
             .file_name()
