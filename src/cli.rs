@@ -71,9 +71,62 @@ pub struct CaptionArgs {
     /// Print a machine-readable JSON summary on stdout instead of the paths written.
     #[arg(long)]
     pub json: bool,
+    /// Characters per subtitle line (default 42, or 16 for Chinese/Japanese/Korean).
+    #[arg(long, value_name = "N", help_heading = "Subtitle rules")]
+    pub max_line_chars: Option<f32>,
+    /// Lines per cue.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 2,
+        help_heading = "Subtitle rules"
+    )]
+    pub max_lines: usize,
+    /// Reading speed limit, characters per second (default 17, or 9 for CJK).
+    #[arg(long, value_name = "CPS", help_heading = "Subtitle rules")]
+    pub max_cps: Option<f32>,
+    /// Longest time a cue stays on screen, seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 7.0,
+        help_heading = "Subtitle rules"
+    )]
+    pub max_duration: f64,
+    /// Frame rate the frame-based timing rules (gaps, lead, linger) refer to.
+    #[arg(
+        long,
+        value_name = "FPS",
+        default_value_t = 24.0,
+        help_heading = "Subtitle rules"
+    )]
+    pub fps: f64,
+    /// Chinese characters: convert to Simplified, or keep what the recogniser wrote.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SCRIPT",
+        default_value = "simplified",
+        help_heading = "Subtitle rules"
+    )]
+    pub chinese: crate::subtitle::zh::ChineseScript,
     /// Replay a saved transcript JSON instead of running whisper (for tests).
     #[arg(long, hide = true, value_name = "FILE")]
     pub fake_transcript: Option<PathBuf>,
+}
+
+impl CaptionArgs {
+    /// The segmentation rules these flags ask for (defaults elsewhere).
+    pub fn segment_rules(&self) -> crate::subtitle::SegmentRules {
+        crate::subtitle::SegmentRules {
+            max_line_chars: self.max_line_chars,
+            max_lines: self.max_lines,
+            max_cps: self.max_cps,
+            max_duration: crate::time::Time::from_secs_f64(self.max_duration),
+            frame_rate: self.fps,
+            ..crate::subtitle::SegmentRules::default()
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -75,6 +75,9 @@ fn caption(args: CaptionArgs, ui: &Ui) -> Result<i32> {
     };
     let mut formats = args.format.clone();
     formats.dedup();
+    if let Err(e) = args.segment_rules().validate() {
+        bail!("invalid subtitle rule: {e}");
+    }
 
     let (inputs, bad) = batch::expand(&args.inputs);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -124,6 +127,8 @@ fn caption(args: CaptionArgs, ui: &Ui) -> Result<i32> {
             ..TranscribeOptions::default()
         },
         speech: crate::analysis::SpeechParams::default(),
+        segment: args.segment_rules(),
+        chinese: args.chinese,
         model_label: args.model.clone(),
     };
 

@@ -15,8 +15,9 @@ use crate::analysis::{self, SpeechParams};
 use crate::asr::{retime, TranscribeOptions, Transcriber};
 use crate::media;
 use crate::output::{output_path, Staged};
-use crate::subtitle::cues_from_transcript;
 use crate::subtitle::format::{json, srt, Format};
+use crate::subtitle::zh::{self, ChineseScript};
+use crate::subtitle::{segment, SegmentRules};
 
 /// What to do with each input of a caption run.
 #[derive(Clone, Debug)]
@@ -26,6 +27,10 @@ pub struct CaptionJob {
     pub asr: TranscribeOptions,
     /// How speech is told from silence (word times are snapped to the speech found).
     pub speech: SpeechParams,
+    /// Readability rules for cues.
+    pub segment: SegmentRules,
+    /// Whether Chinese output is converted to Simplified characters.
+    pub chinese: ChineseScript,
     /// Name of the model, recorded in the JSON output.
     pub model_label: String,
 }
@@ -82,12 +87,15 @@ pub fn caption(
         })
         .with_context(|| format!("{}: transcription failed", input.display()))?;
     retime::snap_to_speech(&mut transcript, &speech);
+    if job.chinese == ChineseScript::Simplified {
+        zh::simplify_transcript(&mut transcript);
+    }
     let transcribe_seconds = t1.elapsed().as_secs_f64();
 
     let t2 = Instant::now();
     on(Event::Stage("write"));
     let duration = audio.duration();
-    let cues = cues_from_transcript(&transcript, duration);
+    let cues = segment(&transcript, &speech, &job.segment, duration);
     let mut staged = Staged::default();
     let source = input
         .file_name()
