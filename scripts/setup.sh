@@ -20,7 +20,7 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 # 1. System packages (FFmpeg libraries, clang for bindgen, cmake for whisper.cpp, pip for the
 #    weights; the ffmpeg CLI is what tests check outputs with).
 pkgs=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
-      libavdevice-dev clang libclang-dev cmake pkg-config ffmpeg)
+      libavdevice-dev clang libclang-dev cmake pkg-config ffmpeg fonts-noto-cjk)
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || pkgs+=(python3-pip)
 missing=()
 for p in "${pkgs[@]}"; do

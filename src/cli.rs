@@ -31,6 +31,8 @@ pub enum Command {
     Run(CaptionArgs),
     /// Transcribe media files and write subtitles (SRT, JSON).
     Caption(CaptionArgs),
+    /// Time words you already have: a script (.txt) or a subtitle file (.srt) aligned to the speech.
+    Align(AlignArgs),
     /// Manage whisper models: list, path, pull, import.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -113,6 +115,19 @@ pub struct CaptionArgs {
     /// Replay a saved transcript JSON instead of running whisper (for tests).
     #[arg(long, hide = true, value_name = "FILE")]
     pub fake_transcript: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AlignArgs {
+    /// The text to align: plain text (.txt, one or more lines) or subtitles (.srt).
+    #[arg(long, value_name = "FILE")]
+    pub script: PathBuf,
+    /// With an .srt script: keep its cues as they are (text and count) and only correct their
+    /// offset and drift against the speech.
+    #[arg(long)]
+    pub retime_only: bool,
+    #[command(flatten)]
+    pub caption: CaptionArgs,
 }
 
 impl CaptionArgs {

@@ -13,7 +13,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::asr::{model, Replay, TranscribeOptions, Transcriber, Whisper};
 use crate::batch;
 use crate::cli::{CaptionArgs, Cli, Command, ModelCommand};
-use crate::pipeline::{self, CaptionJob, Event, Outcome};
+use crate::pipeline::{self, CaptionJob, Event, Outcome, Script};
 
 /// Exit codes: all done / some inputs failed / usage or configuration error.
 pub const EXIT_OK: i32 = 0;
@@ -43,13 +43,20 @@ pub fn run(cli: Cli) -> Result<i32> {
                     args.out_dir = Some(PathBuf::from("subcut-sample"));
                 }
             }
-            caption(args, &ui)
+            caption(args, None, &ui)
         }
         Command::Caption(args) => {
             if args.inputs.is_empty() {
                 bail!("no input given: name media files, directories or glob patterns (or run `subcut run` for the sample)");
             }
-            caption(args, &ui)
+            caption(args, None, &ui)
+        }
+        Command::Align(a) => {
+            if a.caption.inputs.len() != 1 {
+                bail!("align takes exactly one media file (got {})", a.caption.inputs.len());
+            }
+            let script = load_script(&a.script, a.retime_only)?;
+            caption(a.caption, Some(script), &ui)
         }
         Command::Model(m) => model_command(m, &ui),
     }
@@ -68,7 +75,45 @@ impl Ui {
     }
 }
 
-fn caption(args: CaptionArgs, ui: &Ui) -> Result<i32> {
+/// Reads a script for `align`: subtitles when the file is .srt/.vtt or parses as SRT,
+/// else plain text lines.
+fn load_script(path: &Path, retime_only: bool) -> Result<Script> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the script", path.display()))?;
+    let text = text.trim_start_matches('\u{feff}');
+    let is_srt = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("srt")) || text.contains("-->");
+    if is_srt {
+        let subs = srtlib::Subtitles::parse_from_str(text.replace("\r\n", "\n"))
+            .map_err(|e| anyhow::anyhow!("{}: not a valid SRT file: {e}", path.display()))?;
+        let cues: Vec<crate::subtitle::Cue> = subs
+            .to_vec()
+            .into_iter()
+            .map(|s| crate::subtitle::Cue {
+                start: srt_time(&s.start_time),
+                end: srt_time(&s.end_time),
+                text: s.text,
+            })
+            .collect();
+        if cues.is_empty() {
+            bail!("{}: the subtitle file has no cues", path.display());
+        }
+        return Ok(Script::Cues { cues, retime_only });
+    }
+    if retime_only {
+        bail!("{}: --retime-only needs an .srt script", path.display());
+    }
+    let lines: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    if lines.is_empty() {
+        bail!("{}: the script is empty", path.display());
+    }
+    Ok(Script::Text(lines))
+}
+
+fn srt_time(t: &srtlib::Timestamp) -> crate::time::Time {
+    let (h, m, s, ms) = t.get();
+    crate::time::Time::from_millis(srtlib::Timestamp::convert_to_milliseconds(h, m, s, ms) as i64)
+}
+
+fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
     let language = match args.language.trim().to_ascii_lowercase().as_str() {
         "" | "auto" => None,
         l => Some(l.to_string()),
@@ -130,6 +175,7 @@ fn caption(args: CaptionArgs, ui: &Ui) -> Result<i32> {
         segment: args.segment_rules(),
         chinese: args.chinese,
         model_label: args.model.clone(),
+        script,
     };
 
     let progress = Progress::new(&inputs, ui.quiet);

@@ -15,7 +15,8 @@ use crate::analysis::{self, SpeechParams};
 use crate::asr::{retime, TranscribeOptions, Transcriber};
 use crate::media;
 use crate::output::{output_path, Staged};
-use crate::subtitle::format::{json, srt, Format};
+use crate::subtitle::format::{self, AssStyle, Doc, Format};
+use crate::subtitle::align;
 use crate::subtitle::zh::{self, ChineseScript};
 use crate::subtitle::{segment, SegmentRules};
 
@@ -33,6 +34,18 @@ pub struct CaptionJob {
     pub chinese: ChineseScript,
     /// Name of the model, recorded in the JSON output.
     pub model_label: String,
+    /// Words the user already has (`subcut align`): the recogniser only times them.
+    pub script: Option<Script>,
+}
+
+/// Given text to align to the speech.
+#[derive(Clone, Debug)]
+pub enum Script {
+    /// Plain text; each non-empty line starts a new segment.
+    Text(Vec<String>),
+    /// An existing subtitle file's cues; `retime_only` keeps them (text and count) and only
+    /// fixes their offset and drift.
+    Cues { cues: Vec<crate::subtitle::Cue>, retime_only: bool },
 }
 
 /// Progress of one input.
@@ -95,17 +108,43 @@ pub fn caption(
     let t2 = Instant::now();
     on(Event::Stage("write"));
     let duration = audio.duration();
-    let cues = segment(&transcript, &speech, &job.segment, duration);
+    let (transcript, cues) = match &job.script {
+        None => {
+            let cues = segment(&transcript, &speech, &job.segment, duration);
+            (transcript, cues)
+        }
+        Some(Script::Cues { cues, retime_only: true }) => {
+            let (cues, _fit) = align::retime_cues(cues, &transcript);
+            (transcript, cues)
+        }
+        Some(script) => {
+            let lines: Vec<&str> = match script {
+                Script::Text(lines) => lines.iter().map(String::as_str).collect(),
+                Script::Cues { cues, .. } => cues.iter().map(|c| c.text.as_str()).collect(),
+            };
+            let mut t = align::aligned_transcript(&align::script_words(lines), &transcript);
+            retime::snap_to_speech(&mut t, &speech);
+            // The words are the user's: no hallucination guard against the speech.
+            let cues = segment(&t, &[], &job.segment, duration);
+            (t, cues)
+        }
+    };
     let mut staged = Staged::default();
     let source = input
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let style = AssStyle::default();
+    let doc = Doc {
+        source: &source,
+        model: &job.model_label,
+        duration,
+        transcript: &transcript,
+        cues: &cues,
+        style: &style,
+    };
     for &f in &job.formats {
-        let body = match f {
-            Format::Srt => srt::render(&cues),
-            Format::Json => json::render(&source, &job.model_label, duration, &transcript, &cues),
-        };
+        let body = format::render(f, &doc);
         let dest = output_path(input, job.out_dir.as_deref(), f.ext());
         staged
             .add(input, dest, body.as_bytes())

@@ -669,3 +669,117 @@ fn cue_starts_match_speech_onsets_and_rules_hold() {
         "p90 |cue start − onset| {p90:.3} s > 250 ms: {errors:?}"
     );
 }
+
+/// The fixture's truth sentences, each with start and end.
+fn sentences(truth_name: &str) -> Vec<(String, f64, f64)> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(fixture(truth_name)).unwrap()).unwrap();
+    v["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["text"].as_str().unwrap().to_string(), s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap()))
+        .collect()
+}
+
+/// `align` with a script in which every 10th word is not what was said: every script word
+/// comes back timed, sentence onsets and offsets within 150 ms median of the truth.
+#[test]
+fn align_times_a_script_with_wrong_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let sents = sentences("talk.truth.json");
+    let mut n = 0;
+    let lines: Vec<String> = sents
+        .iter()
+        .map(|(text, _, _)| {
+            text.split(' ')
+                .map(|w| {
+                    n += 1;
+                    if n % 10 == 5 { "banana".to_string() } else { w.to_string() }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let script = dir.path().join("script.txt");
+    std::fs::write(&script, lines.join("\n")).unwrap();
+    let out = subcut()
+        .args(["align"])
+        .arg(fixture("talk.mp4"))
+        .arg("--script")
+        .arg(&script)
+        .arg("--model")
+        .arg(tiny_en())
+        .args(["--language", "en", "--format", "srt,json", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/talk.json")).unwrap()).unwrap();
+    let segs = json["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), sents.len(), "one segment per script line");
+    let mut errors = Vec::new();
+    for (seg, (line, (_, start, end))) in segs.iter().zip(lines.iter().zip(&sents)) {
+        let words = seg["words"].as_array().unwrap();
+        let texts: Vec<&str> = words.iter().map(|w| w["text"].as_str().unwrap()).collect();
+        assert_eq!(texts.join(" "), *line, "the script's words, not the recogniser's");
+        errors.push((words[0]["start"].as_f64().unwrap() - start).abs());
+        errors.push((words.last().unwrap()["end"].as_f64().unwrap() - end).abs());
+    }
+    errors.sort_by(f64::total_cmp);
+    let median = (errors[errors.len() / 2 - 1] + errors[errors.len() / 2]) / 2.0;
+    assert!(median <= 0.150, "median onset/offset error {median:.3} s: {errors:?}");
+    let srt = parse_srt(&std::fs::read_to_string(dir.path().join("out/talk.srt")).unwrap());
+    assert!(srt.iter().any(|c| c.text.contains("banana")), "cues carry the script's text");
+}
+
+/// `align --retime-only` on an SRT that is 1.2 s late and drifts by 2 %: same cues, same
+/// text, starts back within 150 ms of the speech.
+#[test]
+fn align_retime_only_fixes_offset_and_drift_of_an_srt() {
+    let dir = tempfile::tempdir().unwrap();
+    let sents = sentences("talk.truth.json");
+    let stamp = |t: f64| {
+        let ms = (t * 1000.0).round() as u64;
+        format!("{:02}:{:02}:{:02},{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+    };
+    let mut srt = String::new();
+    for (i, (text, a, b)) in sents.iter().enumerate() {
+        srt.push_str(&format!("{}\n{} --> {}\n{}\n\n", i + 1, stamp(a * 1.02 + 1.2), stamp(b * 1.02 + 1.2), text));
+    }
+    let script = dir.path().join("late.srt");
+    std::fs::write(&script, srt).unwrap();
+    let out = subcut()
+        .args(["align"])
+        .arg(fixture("talk.mp4"))
+        .arg("--script")
+        .arg(&script)
+        .arg("--retime-only")
+        .arg("--model")
+        .arg(tiny_en())
+        .args(["--language", "en", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cues = parse_srt(&std::fs::read_to_string(dir.path().join("out/talk.srt")).unwrap());
+    assert_eq!(cues.len(), sents.len());
+    let mut errors: Vec<f64> = cues.iter().zip(&sents).map(|(c, (text, a, _))| {
+        assert_eq!(c.text, *text);
+        (c.start - a).abs()
+    }).collect();
+    errors.sort_by(f64::total_cmp);
+    assert!(errors[errors.len() / 2] <= 0.150, "{errors:?}");
+    assert!(errors.iter().all(|&e| e <= 0.3), "{errors:?}");
+}
+
+#[test]
+fn align_needs_one_input_and_a_readable_script() {
+    let out = subcut().args(["align", "a.mp4", "b.mp4", "--script", "x.txt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("exactly one media file"), "{}", stderr(&out));
+    let out = subcut().arg("align").arg(fixture("talk.mp4")).args(["--script", "/nonexistent/script.txt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("/nonexistent/script.txt"), "{err}");
+}

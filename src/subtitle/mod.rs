@@ -6,6 +6,7 @@
 //! converts Chinese to Simplified characters. Every cue list is valid in every format:
 //! non-empty cues, sorted, never overlapping.
 
+pub mod align;
 pub mod format;
 pub mod layout;
 pub mod segment;

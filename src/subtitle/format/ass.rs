@@ -1,0 +1,584 @@
+//! Advanced SubStation Alpha (`.ass`, "v4.00+"), the format libass renders (FFmpeg's
+//! `subtitles` filter, mpv, VLC) and subtitle editors such as Aegisub read.
+//!
+//! A document has three sections: `[Script Info]` (the coordinate space `PlayResX` ×
+//! `PlayResY` that sizes and margins refer to, smart wrapping, borders and shadows scaled
+//! with the video), `[V4+ Styles]` with one `Default` style built from an [`AssStyle`], and
+//! `[Events]` with one `Dialogue:` line per cue, times as `H:MM:SS.cc` (centiseconds).
+//!
+//! Cue text is plain text, never markup: line breaks become `\N`, and `{`/`}` are written
+//! as libass's escapes `\{`/`\}`, so text can't open an override block (`{\c&HFF&}` shows
+//! as typed). A backslash typed before `N`, `n` or `h` gets an invisible U+2060 WORD
+//! JOINER after it so it is not read as a line break or hard space.
+//!
+//! Colours in an [`AssStyle`] are written the way people write them, `#RRGGBB` or
+//! `#RRGGBBAA` (alpha `FF` = opaque, as in CSS), and converted to ASS's `&HAABBGGRR`, whose
+//! alpha counts the other way (`00` = opaque).
+//!
+//! ```
+//! use subcut::subtitle::format::ass::{ass_colour, AssStyle};
+//! assert_eq!(ass_colour("#FF8000").unwrap(), "&H000080FF");
+//! assert_eq!(ass_colour("#00000080").unwrap(), "&H7F000000");
+//! assert!(AssStyle::default().validate().is_ok());
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::subtitle::Cue;
+use crate::time::Time;
+
+/// Where the subtitles sit on the frame (horizontally centred).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssPosition {
+    #[default]
+    Bottom,
+    Middle,
+    Top,
+}
+
+impl AssPosition {
+    /// The ASS `Alignment` code (numeric-keypad layout: 2 bottom, 5 middle, 8 top centre).
+    pub fn numpad(self) -> u8 {
+        match self {
+            AssPosition::Bottom => 2,
+            AssPosition::Middle => 5,
+            AssPosition::Top => 8,
+        }
+    }
+}
+
+/// The look of ASS subtitles: the one `Default` style and the script's resolution.
+/// Sizes, outline, shadow and margins are in script pixels (of `play_res_x` ×
+/// `play_res_y`), which renderers scale to the video.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssStyle {
+    /// Font family. Renderers find it through fontconfig and fall back to a font that has
+    /// the glyphs when it is missing. The default, Noto Sans CJK SC (Debian's
+    /// `fonts-noto-cjk`), covers Latin and Chinese text alike.
+    pub font: String,
+    /// Font size (line height) in script pixels.
+    pub size: f32,
+    pub bold: bool,
+    /// Text colour, `#RRGGBB` or `#RRGGBBAA`.
+    pub primary_colour: String,
+    /// Outline colour.
+    pub outline_colour: String,
+    /// Shadow colour.
+    pub back_colour: String,
+    /// Outline width in script pixels.
+    pub outline: f32,
+    /// Shadow depth in script pixels.
+    pub shadow: f32,
+    /// Vertical position: `bottom`, `middle` or `top`.
+    pub alignment: AssPosition,
+    /// Distance from the bottom (or top) edge.
+    pub margin_v: u32,
+    /// Distance from the left and right edges.
+    pub margin_h: u32,
+    pub play_res_x: u32,
+    pub play_res_y: u32,
+}
+
+impl Default for AssStyle {
+    fn default() -> Self {
+        AssStyle {
+            font: "Noto Sans CJK SC".into(),
+            size: 56.0,
+            bold: false,
+            primary_colour: "#FFFFFF".into(),
+            outline_colour: "#000000".into(),
+            back_colour: "#00000080".into(),
+            outline: 3.0,
+            shadow: 1.0,
+            alignment: AssPosition::Bottom,
+            margin_v: 60,
+            margin_h: 80,
+            play_res_x: 1920,
+            play_res_y: 1080,
+        }
+    }
+}
+
+/// A bad value in an [`AssStyle`]; the message names the field.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum AssStyleError {
+    #[error("font must be a font family name, without commas or control characters (got {0:?})")]
+    Font(String),
+    #[error("{field} must be a colour written #RRGGBB or #RRGGBBAA (got {value:?})")]
+    Colour { field: &'static str, value: String },
+    #[error("{field} must be {min}…{max} (got {value})")]
+    OutOfRange {
+        field: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+}
+
+/// Largest script resolution accepted (either side).
+const MAX_PLAY_RES: u32 = 16_384;
+
+impl AssStyle {
+    /// Checks every value; the first bad one (in field order) is the error.
+    pub fn validate(&self) -> Result<(), AssStyleError> {
+        match self.errors().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// One error per bad value, in field order (empty when the style is valid).
+    pub fn errors(&self) -> Vec<AssStyleError> {
+        let mut out = Vec::new();
+        let range = |out: &mut Vec<AssStyleError>, field, value: f64, min: f64, max: f64| {
+            if !(value.is_finite() && (min..=max).contains(&value)) {
+                out.push(AssStyleError::OutOfRange {
+                    field,
+                    value,
+                    min,
+                    max,
+                });
+            }
+        };
+        // Limits that depend on the resolution use the largest one when it is itself bad,
+        // so one bad value gives one error.
+        let res = |v: u32| {
+            if (16..=MAX_PLAY_RES).contains(&v) {
+                v as f64
+            } else {
+                MAX_PLAY_RES as f64
+            }
+        };
+        let (w, h) = (res(self.play_res_x), res(self.play_res_y));
+        if self.font.trim().is_empty() || self.font.chars().any(|c| c == ',' || c.is_control()) {
+            out.push(AssStyleError::Font(self.font.clone()));
+        }
+        range(&mut out, "size", self.size as f64, 1.0, h);
+        for (field, value) in [
+            ("primary_colour", &self.primary_colour),
+            ("outline_colour", &self.outline_colour),
+            ("back_colour", &self.back_colour),
+        ] {
+            if ass_colour(value).is_none() {
+                out.push(AssStyleError::Colour {
+                    field,
+                    value: value.clone(),
+                });
+            }
+        }
+        range(&mut out, "outline", self.outline as f64, 0.0, 100.0);
+        range(&mut out, "shadow", self.shadow as f64, 0.0, 100.0);
+        range(
+            &mut out,
+            "margin_v",
+            self.margin_v as f64,
+            0.0,
+            (h / 2.0).floor(),
+        );
+        range(
+            &mut out,
+            "margin_h",
+            self.margin_h as f64,
+            0.0,
+            (w / 4.0).floor(),
+        );
+        let max = MAX_PLAY_RES as f64;
+        range(&mut out, "play_res_x", self.play_res_x as f64, 16.0, max);
+        range(&mut out, "play_res_y", self.play_res_y as f64, 16.0, max);
+        out
+    }
+}
+
+/// A font name as it can stand in a `Style:` line: no commas (the field separator), no
+/// control characters, trimmed.
+fn clean_font(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != ',' && !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// `#RRGGBB` or `#RRGGBBAA` (alpha `FF` = opaque) as ASS `&HAABBGGRR` (alpha `00` =
+/// opaque); `None` for anything else.
+pub fn ass_colour(s: &str) -> Option<String> {
+    let hex = s.strip_prefix('#')?;
+    if !(hex.len() == 6 || hex.len() == 8) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    let (r, g, b) = (byte(0)?, byte(2)?, byte(4)?);
+    let a = if hex.len() == 8 { byte(6)? } else { 0xFF };
+    Some(format!("&H{:02X}{b:02X}{g:02X}{r:02X}", 0xFF - a))
+}
+
+/// `H:MM:SS.cc`, rounded to the nearest centisecond (negative times clamped to zero).
+pub fn stamp(t: Time) -> String {
+    let cs = centis(t);
+    let (h, rem) = (cs / 360_000, cs % 360_000);
+    let (m, rem) = (rem / 6_000, rem % 6_000);
+    let (s, cs) = (rem / 100, rem % 100);
+    format!("{h}:{m:02}:{s:02}.{cs:02}")
+}
+
+fn centis(t: Time) -> i64 {
+    (t.as_micros().max(0) + 5_000) / 10_000
+}
+
+/// Cue text as ASS event text: lines trimmed and joined by `\N`, blank lines and control
+/// characters dropped, tabs made spaces, braces escaped, backslash sequences defused.
+pub fn escape_text(text: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.split(['\n', '\r']) {
+        let chars: Vec<char> = line.trim().chars().collect();
+        let mut out = String::with_capacity(line.len());
+        for (i, &c) in chars.iter().enumerate() {
+            match c {
+                '{' => out.push_str("\\{"),
+                '}' => out.push_str("\\}"),
+                '\\' => {
+                    out.push('\\');
+                    if matches!(chars.get(i + 1), Some('N' | 'n' | 'h')) {
+                        out.push('\u{2060}');
+                    }
+                }
+                '\t' => out.push(' '),
+                c if c.is_control() => {}
+                c => out.push(c),
+            }
+        }
+        let out = out.trim();
+        if !out.is_empty() {
+            lines.push(out.to_string());
+        }
+    }
+    lines.join("\\N")
+}
+
+/// The `Style: Default,…` line. Values that don't validate fall back to the defaults.
+fn style_line(st: &AssStyle) -> String {
+    let d = AssStyle::default();
+    let colour = |v: &str, fallback: &str| {
+        ass_colour(v).unwrap_or_else(|| ass_colour(fallback).expect("default colours are valid"))
+    };
+    let font = match clean_font(&st.font) {
+        f if f.is_empty() => d.font.clone(),
+        f => f,
+    };
+    let num = |v: f32, fallback: f32| {
+        if v.is_finite() && v >= 0.0 {
+            v
+        } else {
+            fallback
+        }
+    };
+    format!(
+        "Style: Default,{font},{},{},&H000000FF,{},{},{},0,0,0,100,100,0,0,1,{},{},{},{},{},{},1",
+        if st.size.is_finite() && st.size >= 1.0 {
+            st.size
+        } else {
+            d.size
+        },
+        colour(&st.primary_colour, &d.primary_colour),
+        colour(&st.outline_colour, &d.outline_colour),
+        colour(&st.back_colour, &d.back_colour),
+        if st.bold { -1 } else { 0 },
+        num(st.outline, d.outline),
+        num(st.shadow, d.shadow),
+        st.alignment.numpad(),
+        st.margin_h,
+        st.margin_h,
+        st.margin_v,
+    )
+}
+
+/// Renders cues (already sorted and non-overlapping) as an ASS script in `style`, titled
+/// after `source`. Cues that would round to zero length at centisecond precision, or that
+/// have no text, are left out.
+pub fn render(cues: &[Cue], style: &AssStyle, source: &str) -> String {
+    let title: String = source
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let play = |v: u32, fallback: u32| {
+        if (16..=MAX_PLAY_RES).contains(&v) {
+            v
+        } else {
+            fallback
+        }
+    };
+    let mut out = String::from("[Script Info]\n; Written by subcut\n");
+    if !title.trim().is_empty() {
+        out.push_str(&format!("Title: {}\n", title.trim()));
+    }
+    out.push_str(&format!(
+        "ScriptType: v4.00+\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: None\n\
+         PlayResX: {}\nPlayResY: {}\n\n",
+        play(style.play_res_x, 1920),
+        play(style.play_res_y, 1080)
+    ));
+    out.push_str(
+        "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, \
+         OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, \
+         Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, \
+         Encoding\n",
+    );
+    out.push_str(&style_line(style));
+    out.push_str(
+        "\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, \
+         Effect, Text\n",
+    );
+    for c in cues {
+        let text = escape_text(&c.text);
+        if text.is_empty() || centis(c.end) <= centis(c.start) {
+            continue;
+        }
+        out.push_str(&format!(
+            "Dialogue: 0,{},{},Default,,0,0,0,,{text}\n",
+            stamp(c.start),
+            stamp(c.end)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cue(a: i64, b: i64, text: &str) -> Cue {
+        Cue {
+            start: Time::from_micros(a),
+            end: Time::from_micros(b),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn stamps_round_to_the_nearest_centisecond() {
+        let t = |us: i64| stamp(Time::from_micros(us));
+        assert_eq!(t(0), "0:00:00.00");
+        assert_eq!(t(1_234_999), "0:00:01.23");
+        assert_eq!(t(1_235_000), "0:00:01.24");
+        assert_eq!(t(59_995_000), "0:01:00.00");
+        assert_eq!(t(3_723_456_000), "1:02:03.46");
+        assert_eq!(t(36_000_000_000), "10:00:00.00");
+        assert_eq!(t(-20_000), "0:00:00.00");
+    }
+
+    #[test]
+    fn colours_convert_to_ass_bgr_with_inverted_alpha() {
+        assert_eq!(ass_colour("#FFFFFF").unwrap(), "&H00FFFFFF");
+        assert_eq!(ass_colour("#ff8000").unwrap(), "&H000080FF");
+        assert_eq!(ass_colour("#123456").unwrap(), "&H00563412");
+        assert_eq!(ass_colour("#00000080").unwrap(), "&H7F000000");
+        assert_eq!(ass_colour("#102030FF").unwrap(), "&H00302010");
+        assert_eq!(ass_colour("#10203000").unwrap(), "&HFF302010");
+        for bad in [
+            "FFFFFF",
+            "#FFF",
+            "#GG0000",
+            "#1234567",
+            "#123456789",
+            "",
+            "#",
+            "&H00FFFFFF",
+            "#ＦＦＦＦＦＦ",
+        ] {
+            assert_eq!(ass_colour(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn text_cannot_inject_tags_or_break_the_line() {
+        assert_eq!(escape_text("Hello\nworld"), r"Hello\Nworld");
+        assert_eq!(escape_text(" a \n\n \r\n b\t c "), r"a\Nb  c");
+        assert_eq!(
+            escape_text(r"{\alpha&HFF&}hidden {\c&H0000FF&}"),
+            r"\{\alpha&HFF&\}hidden \{\c&H0000FF&\}"
+        );
+        assert_eq!(
+            escape_text(r"C:\New\hat\note \x \{"),
+            "C:\\\u{2060}New\\\u{2060}hat\\\u{2060}note \\x \\\\{"
+        );
+        assert_eq!(escape_text("bell\u{7}"), "bell");
+        assert_eq!(escape_text(" \n "), "");
+    }
+
+    #[test]
+    fn cjk_text_passes_through() {
+        let s = render(
+            &[cue(0, 1_500_000, "今天天气很好，\n我们去公园。")],
+            &AssStyle::default(),
+            "中文.mp4",
+        );
+        assert!(s.contains("Title: 中文.mp4\n"), "{s}");
+        assert!(
+            s.ends_with(
+                "Dialogue: 0,0:00:00.00,0:00:01.50,Default,,0,0,0,,今天天气很好，\\N我们去公园。\n"
+            ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn renders_the_three_sections_with_the_default_style() {
+        let s = render(
+            &[
+                cue(800_000, 2_904_999, "Hello world."),
+                cue(1_000_000, 1_004_000, "blink"),
+                cue(3_000_000, 4_000_000, "  "),
+                cue(3_723_456_000, 3_725_000_000, "Two\nlines"),
+            ],
+            &AssStyle::default(),
+            "talk\n.mp4",
+        );
+        let expected = "[Script Info]\n; Written by subcut\nTitle: talk .mp4\nScriptType: v4.00+\n\
+            WrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: None\nPlayResX: 1920\nPlayResY: 1080\n\n\
+            [V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, \
+            BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, \
+            Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n\
+            Style: Default,Noto Sans CJK SC,56,&H00FFFFFF,&H000000FF,&H00000000,&H7F000000,0,0,0,0,100,100,0,0,1,3,1,2,80,80,60,1\n\n\
+            [Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n\
+            Dialogue: 0,0:00:00.80,0:00:02.90,Default,,0,0,0,,Hello world.\n\
+            Dialogue: 0,1:02:03.46,1:02:05.00,Default,,0,0,0,,Two\\Nlines\n";
+        assert_eq!(s, expected);
+        // The Format lines name as many fields as the lines under them hold.
+        let fields = |prefix: &str| -> usize {
+            s.lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap()
+                .split(',')
+                .count()
+        };
+        assert_eq!(fields("Format: Name"), fields("Style: "));
+        assert_eq!(fields("Format: Layer"), fields("Dialogue: "));
+    }
+
+    #[test]
+    fn the_style_line_follows_the_style() {
+        let st = AssStyle {
+            font: "DejaVu Sans".into(),
+            size: 40.5,
+            bold: true,
+            primary_colour: "#FFFF00".into(),
+            outline_colour: "#202020C0".into(),
+            back_colour: "#000000".into(),
+            outline: 0.0,
+            shadow: 2.5,
+            alignment: AssPosition::Top,
+            margin_v: 20,
+            margin_h: 10,
+            play_res_x: 1280,
+            play_res_y: 720,
+        };
+        assert_eq!(st.validate(), Ok(()));
+        let s = render(&[], &st, "");
+        assert!(!s.contains("Title:"), "{s}");
+        assert!(s.contains("PlayResX: 1280\nPlayResY: 720\n"), "{s}");
+        assert!(
+            s.contains("Style: Default,DejaVu Sans,40.5,&H0000FFFF,&H000000FF,&H3F202020,&H00000000,-1,0,0,0,100,100,0,0,1,0,2.5,8,10,10,20,1\n"),
+            "{s}"
+        );
+        assert_eq!(AssPosition::Middle.numpad(), 5);
+        // Invalid values never make an invalid script: they fall back to the defaults.
+        let bad = AssStyle {
+            font: ",".into(),
+            primary_colour: "white".into(),
+            size: f32::NAN,
+            play_res_x: 0,
+            ..AssStyle::default()
+        };
+        let s = render(&[], &bad, "x");
+        assert!(s.contains("PlayResX: 1920\n"), "{s}");
+        assert!(
+            s.contains("Style: Default,Noto Sans CJK SC,56,&H00FFFFFF,"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn validation_names_each_bad_value() {
+        assert_eq!(AssStyle::default().errors(), []);
+        let bad = AssStyle {
+            font: "Noto, Sans".into(),
+            size: 0.0,
+            primary_colour: "#FFF".into(),
+            outline_colour: "#000000".into(),
+            back_colour: "black".into(),
+            outline: -1.0,
+            shadow: f32::INFINITY,
+            margin_v: 600,
+            margin_h: 500,
+            play_res_x: 1920,
+            play_res_y: 1080,
+            ..AssStyle::default()
+        };
+        let msgs: Vec<String> = bad.errors().iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "font must be a font family name, without commas or control characters (got \"Noto, Sans\")",
+                "size must be 1…1080 (got 0)",
+                "primary_colour must be a colour written #RRGGBB or #RRGGBBAA (got \"#FFF\")",
+                "back_colour must be a colour written #RRGGBB or #RRGGBBAA (got \"black\")",
+                "outline must be 0…100 (got -1)",
+                "shadow must be 0…100 (got inf)",
+                "margin_v must be 0…540 (got 600)",
+                "margin_h must be 0…480 (got 500)",
+            ]
+        );
+        assert_eq!(bad.validate().unwrap_err().to_string(), msgs[0]);
+        // A bad resolution is one error, not also one for each value measured against it.
+        let res = AssStyle {
+            play_res_y: 0,
+            ..AssStyle::default()
+        };
+        assert_eq!(
+            res.errors(),
+            [AssStyleError::OutOfRange {
+                field: "play_res_y",
+                value: 0.0,
+                min: 16.0,
+                max: 16_384.0
+            }]
+        );
+        assert!(AssStyle {
+            font: " ".into(),
+            ..AssStyle::default()
+        }
+        .validate()
+        .is_err());
+    }
+
+    #[test]
+    fn style_is_serde_friendly_with_defaults_and_no_unknown_fields() {
+        let st: AssStyle = serde_json::from_str(
+            r##"{"font":"DejaVu Sans","size":48,"alignment":"top","primary_colour":"#FFFF00"}"##,
+        )
+        .unwrap();
+        assert_eq!(
+            st,
+            AssStyle {
+                font: "DejaVu Sans".into(),
+                size: 48.0,
+                alignment: AssPosition::Top,
+                primary_colour: "#FFFF00".into(),
+                ..AssStyle::default()
+            }
+        );
+        let e = serde_json::from_str::<AssStyle>(r##"{"colour":"#FFFFFF"}"##).unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+        let e = serde_json::from_str::<AssStyle>(r#"{"alignment":"left"}"#).unwrap_err();
+        assert!(e.to_string().contains("bottom"), "{e}");
+        let back: AssStyle =
+            serde_json::from_str(&serde_json::to_string(&AssStyle::default()).unwrap()).unwrap();
+        assert_eq!(back, AssStyle::default());
+        assert_eq!(
+            serde_json::from_str::<AssStyle>("{}").unwrap(),
+            AssStyle::default()
+        );
+    }
+}
