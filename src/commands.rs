@@ -113,7 +113,18 @@ fn srt_time(t: &srtlib::Timestamp) -> crate::time::Time {
     crate::time::Time::from_millis(srtlib::Timestamp::convert_to_milliseconds(h, m, s, ms) as i64)
 }
 
-fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
+/// What a caption-like command needs before it touches any input: the job and the engine
+/// (model loaded and checked). Errors here are configuration errors (exit code 2).
+pub struct Prepared {
+    pub job: CaptionJob,
+    pub engine: Box<dyn Transcriber>,
+    /// Whisper threads per file.
+    pub threads: usize,
+}
+
+/// Builds the job for `args` with `n_inputs` inputs and loads the engine. `jobs` is the
+/// number of files in flight (None: derived from the cores).
+pub fn prepare(args: &CaptionArgs, script: Option<Script>, n_inputs: usize) -> Result<(Prepared, usize)> {
     let language = match args.language.trim().to_ascii_lowercase().as_str() {
         "" | "auto" => None,
         l => Some(l.to_string()),
@@ -123,12 +134,9 @@ fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
     if let Err(e) = args.segment_rules().validate() {
         bail!("invalid subtitle rule: {e}");
     }
-
-    let (inputs, bad) = batch::expand(&args.inputs);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (jobs, threads) = pipeline::split_cores(cores, args.jobs, args.threads, inputs.len());
+    let (jobs, threads) = pipeline::split_cores(cores, args.jobs, args.threads, n_inputs);
 
-    // Configuration problems stop the run before any work: exit code 2.
     let engine: Box<dyn Transcriber> = match &args.fake_transcript {
         Some(path) => Box::new(Replay::load(path)?),
         None => {
@@ -146,22 +154,6 @@ fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
             Box::new(w)
         }
     };
-    let mut failed: Vec<(String, String)> = Vec::new();
-    for b in &bad {
-        failed.push((
-            b.arg.display().to_string(),
-            format!("{}: {}", b.arg.display(), b.cause),
-        ));
-    }
-    if let Some(dir) = &args.out_dir {
-        if let Err(e) = crate::output::ensure_dir(dir) {
-            for p in &inputs {
-                failed.push((p.display().to_string(), format!("{}: {e:#}", p.display())));
-            }
-            return finish(&[], failed, args.json, ui);
-        }
-    }
-
     let job = CaptionJob {
         formats,
         out_dir: args.out_dir.clone(),
@@ -177,6 +169,28 @@ fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
         model_label: args.model.clone(),
         script,
     };
+    Ok((Prepared { job, engine, threads }, jobs))
+}
+
+fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
+    let (inputs, bad) = batch::expand(&args.inputs);
+    // Configuration problems stop the run before any work: exit code 2.
+    let (Prepared { job, engine, .. }, jobs) = prepare(&args, script, inputs.len())?;
+    let mut failed: Vec<(String, String)> = Vec::new();
+    for b in &bad {
+        failed.push((
+            b.arg.display().to_string(),
+            format!("{}: {}", b.arg.display(), b.cause),
+        ));
+    }
+    if let Some(dir) = &args.out_dir {
+        if let Err(e) = crate::output::ensure_dir(dir) {
+            for p in &inputs {
+                failed.push((p.display().to_string(), format!("{}: {e:#}", p.display())));
+            }
+            return finish(&[], failed, args.json, ui);
+        }
+    }
 
     let progress = Progress::new(&inputs, ui.quiet);
     let results = pipeline::caption_all(&inputs, &job, engine.as_ref(), jobs, &|i, e| {
