@@ -56,6 +56,31 @@ impl Staged {
         Ok(())
     }
 
+    /// Reserves a temporary file beside `dest` for a writer that produces the file itself
+    /// (the renderer); returns its path, which keeps `dest`'s extension so that muxers pick
+    /// the right format. It is renamed into place with the others on [`commit`](Staged::commit)
+    /// and removed if the staging is dropped.
+    pub fn reserve(&mut self, input: &Path, dest: PathBuf) -> Result<PathBuf> {
+        if same_file(input, &dest) {
+            bail!("refusing to overwrite the input with output {}", dest.display());
+        }
+        let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let suffix = dest.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(".subcut-")
+            .suffix(&suffix)
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot write to {}", dir.display()))?;
+        let path = tmp.path().to_path_buf();
+        self.files.push((tmp, dest));
+        Ok(path)
+    }
+
+    /// The final paths the staged files will have.
+    pub fn destinations(&self) -> Vec<PathBuf> {
+        self.files.iter().map(|(_, d)| d.clone()).collect()
+    }
+
     /// Renames every staged file into place; returns the final paths.
     pub fn commit(self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::with_capacity(self.files.len());
@@ -128,5 +153,25 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn reserved_files_keep_their_extension_and_vanish_unless_committed() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("a.mp4");
+        std::fs::write(&input, b"in").unwrap();
+        let mut st = Staged::default();
+        let tmp = st.reserve(&input, d.path().join("a.cut.mp4")).unwrap();
+        assert_eq!(tmp.extension().unwrap(), "mp4");
+        assert!(st.reserve(&input, input.clone()).is_err(), "never over the input");
+        std::fs::write(&tmp, b"video").unwrap();
+        drop(st);
+        assert!(!tmp.exists() && !d.path().join("a.cut.mp4").exists());
+        let mut st = Staged::default();
+        let tmp = st.reserve(&input, d.path().join("a.cut.mp4")).unwrap();
+        std::fs::write(&tmp, b"video").unwrap();
+        assert_eq!(st.destinations(), [d.path().join("a.cut.mp4")]);
+        st.commit().unwrap();
+        assert_eq!(std::fs::read(d.path().join("a.cut.mp4")).unwrap(), b"video");
     }
 }
