@@ -3,3 +3,4 @@
 pub mod audio;
 
 pub use audio::{decode_audio, Audio, MediaError, SAMPLE_RATE};
+pub mod render;

@@ -1,0 +1,441 @@
+//! The audio path: decoded frames → placed on the source sample timeline → sample-exact
+//! trimming to the keep spans with short fades at every cut → encoder frames → muxer.
+//!
+//! Samples are handled as planar `f32` at the source rate and channel layout (nothing is
+//! resampled or remixed); conversion to and from the codecs' sample formats is exact for
+//! 8/16/24-bit integer audio.
+
+use ffmpeg_next as ffmpeg;
+
+use ffmpeg::error::EAGAIN;
+use ffmpeg::format::sample::Type as SampleType;
+use ffmpeg::format::Sample;
+use ffmpeg::{encoder, format, frame, ChannelLayout, Packet, Rational, Rescale};
+
+use super::plan::{fade_gain, Plan};
+use crate::time::Time;
+
+/// Frames whose timestamp disagrees with the running sample count by more than this are
+/// placed by their timestamp (a hole becomes silence, an overlap is dropped); the same rule
+/// as [`crate::media::audio`], so both put audio on the same timeline.
+const GAP_FILL: Time = Time::from_millis(40);
+/// A backward jump larger than this is a timestamp reset: the audio continues contiguously.
+const MAX_BACKWARD: Time = Time::from_millis(1_000);
+
+pub(super) type AResult<T> = Result<T, String>;
+
+pub(super) struct AudioOut {
+    pub encoder: encoder::Audio,
+    pub stream_index: usize,
+    pub ost_tb: Rational,
+    rate: u32,
+    layout: ChannelLayout,
+    channels: usize,
+    format: Sample,
+    /// Samples per encoder frame (0: any).
+    frame_size: usize,
+    small_last_frame: bool,
+    /// Kept source sample ranges and their fades.
+    ranges: Vec<(i64, i64)>,
+    fades: Vec<(bool, bool)>,
+    fade: i64,
+    range: usize,
+    /// Source sample index of the next sample expected; None before the first frame.
+    next: Option<i64>,
+    /// Added to timestamps after a reset.
+    shift: i64,
+    origin_us: i64,
+    in_tb: Rational,
+    /// Output waiting for a full encoder frame, per channel.
+    fifo: Vec<Vec<f32>>,
+    /// Decoded samples of the current frame, per channel (reused).
+    scratch: Vec<Vec<f32>>,
+    /// Samples sent to the encoder (= next pts).
+    pub samples: i64,
+}
+
+impl AudioOut {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        encoder: encoder::Audio,
+        stream_index: usize,
+        plan: &Plan,
+        fade: Time,
+        origin_us: i64,
+        in_tb: Rational,
+        small_last_frame: bool,
+    ) -> AudioOut {
+        let rate = encoder.rate();
+        let layout = encoder.channel_layout();
+        let channels = usize::from(encoder.channels()).max(1);
+        let format = encoder.format();
+        let frame_size = encoder.frame_size() as usize;
+        let fades = (0..plan.spans.len()).map(|i| plan.fades(i)).collect();
+        AudioOut {
+            ost_tb: Rational(1, rate as i32),
+            stream_index,
+            rate,
+            layout,
+            channels,
+            format,
+            frame_size,
+            small_last_frame,
+            ranges: plan.sample_ranges(rate),
+            fades,
+            fade: (fade.0 as i128 * rate as i128 / 1_000_000) as i64,
+            range: 0,
+            next: None,
+            shift: 0,
+            origin_us,
+            in_tb,
+            fifo: vec![Vec::new(); channels],
+            scratch: vec![Vec::new(); channels],
+            samples: 0,
+            encoder,
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.range >= self.ranges.len()
+    }
+
+    /// Source time up to which audio has been handled.
+    pub fn position(&self) -> Time {
+        Time::from_samples(self.next.unwrap_or(0).max(0) as usize, self.rate)
+    }
+
+    /// Places a decoded frame on the source timeline and keeps what lies in the spans.
+    pub fn push(&mut self, f: &frame::Audio, octx: &mut format::context::Output) -> AResult<()> {
+        let n = f.samples();
+        if n == 0 || self.done() {
+            return Ok(());
+        }
+        if f.rate() != self.rate || usize::from(f.channels()) != self.channels {
+            return Err(format!(
+                "the audio changes format mid-stream ({} Hz, {} channels → {} Hz, {} channels), \
+                 which is not supported",
+                self.rate,
+                self.channels,
+                f.rate(),
+                f.channels()
+            ));
+        }
+        let stamped = f.timestamp().or(f.pts()).map(|pts| {
+            let us = pts.rescale(self.in_tb, Rational(1, 1_000_000)) - self.origin_us;
+            (us as i128 * self.rate as i128).div_euclid(1_000_000) as i64 + self.shift
+        });
+        let start = match (self.next, stamped) {
+            // The first frame is placed exactly: late audio gets leading silence.
+            (None, Some(s)) => s,
+            (None, None) => 0,
+            (Some(e), Some(s)) => {
+                let drift = s - e;
+                let tol = GAP_FILL.0 * self.rate as i64 / 1_000_000;
+                let back = MAX_BACKWARD.0 * self.rate as i64 / 1_000_000;
+                if drift < -back {
+                    self.shift += e - s;
+                    e
+                } else if drift.abs() > tol {
+                    s
+                } else {
+                    e
+                }
+            }
+            (Some(e), None) => e,
+        };
+        let expected = self.next.unwrap_or(0);
+        if start > expected {
+            self.silence(expected, start, octx)?;
+        }
+        read_f32(f, &mut self.scratch)?;
+        let scratch = std::mem::take(&mut self.scratch);
+        // What lies before the expected position (overlap, or before media time 0) is dropped.
+        let skip = (expected - start).clamp(0, n as i64) as usize;
+        let r = self.keep(start + skip as i64, &scratch, skip, n - skip, octx);
+        self.scratch = scratch;
+        r?;
+        self.next = Some((start + n as i64).max(expected));
+        Ok(())
+    }
+
+    /// After the last frame: silence up to the end of the last span (audio that ends early),
+    /// the final short frame, and the encoder flush.
+    pub fn finish(&mut self, octx: &mut format::context::Output) -> AResult<()> {
+        if let Some(&(_, end)) = self.ranges.last() {
+            let from = self.next.unwrap_or(0);
+            if from < end {
+                self.silence(from, end, octx)?;
+                self.next = Some(end);
+            }
+        }
+        let left = self.fifo[0].len();
+        if left > 0 {
+            let n = if self.frame_size > 0 && !self.small_last_frame {
+                for ch in &mut self.fifo {
+                    ch.resize(self.frame_size, 0.0);
+                }
+                self.frame_size
+            } else {
+                left
+            };
+            self.encode(n, octx)?;
+        }
+        match self.encoder.send_eof() {
+            Ok(()) | Err(ffmpeg::Error::Eof) => {}
+            Err(e) => return Err(format!("flushing the audio encoder: {e}")),
+        }
+        self.drain(octx)
+    }
+
+    /// Feeds `[from, to)` of silence through the same trimming.
+    fn silence(&mut self, from: i64, to: i64, octx: &mut format::context::Output) -> AResult<()> {
+        const CHUNK: i64 = 8192;
+        let zeros = vec![vec![0f32; CHUNK as usize]; self.channels];
+        let mut at = from;
+        // Skip straight to the next kept range: nothing between is kept anyway.
+        while at < to && !self.done() {
+            let a = self.ranges[self.range].0;
+            if a > at {
+                at = a.min(to);
+                continue;
+            }
+            let n = (to - at).min(CHUNK);
+            self.keep(at, &zeros, 0, n as usize, octx)?;
+            at += n;
+        }
+        Ok(())
+    }
+
+    /// Keeps the samples `data[..][off..off + n]`, which sit at source index `start`.
+    fn keep(
+        &mut self,
+        start: i64,
+        data: &[Vec<f32>],
+        off: usize,
+        n: usize,
+        octx: &mut format::context::Output,
+    ) -> AResult<()> {
+        let end = start + n as i64;
+        while self.range < self.ranges.len() {
+            let (a, b) = self.ranges[self.range];
+            if b <= start {
+                self.range += 1;
+                continue;
+            }
+            if a >= end {
+                break;
+            }
+            let (from, to) = (a.max(start), b.min(end));
+            let (fade_in, fade_out) = self.fades[self.range];
+            let len = b - a;
+            for (c, ch) in self.fifo.iter_mut().enumerate() {
+                let src = &data[c][off + (from - start) as usize..off + (to - start) as usize];
+                let near_cut = |p: i64| p - a < self.fade || b - 1 - p < self.fade;
+                if near_cut(from) || near_cut(to - 1) || to - from > len - 2 * self.fade {
+                    ch.extend(src.iter().enumerate().map(|(i, &x)| {
+                        x * fade_gain(from - a + i as i64, len, self.fade, fade_in, fade_out)
+                    }));
+                } else {
+                    ch.extend_from_slice(src);
+                }
+            }
+            if b <= end {
+                self.range += 1;
+            } else {
+                break;
+            }
+        }
+        // Send whole encoder frames.
+        let size = if self.frame_size > 0 {
+            self.frame_size
+        } else {
+            4096
+        };
+        let mut sent = 0;
+        while self.fifo[0].len() - sent >= size {
+            self.encode_range(sent, size, octx)?;
+            sent += size;
+        }
+        if sent > 0 {
+            for ch in &mut self.fifo {
+                ch.drain(..sent);
+            }
+        }
+        Ok(())
+    }
+
+    fn encode(&mut self, n: usize, octx: &mut format::context::Output) -> AResult<()> {
+        self.encode_range(0, n, octx)?;
+        for ch in &mut self.fifo {
+            ch.drain(..n.min(ch.len()));
+        }
+        Ok(())
+    }
+
+    /// Sends `fifo[..][at..at + n]` as one frame.
+    fn encode_range(
+        &mut self,
+        at: usize,
+        n: usize,
+        octx: &mut format::context::Output,
+    ) -> AResult<()> {
+        let mut f = frame::Audio::new(self.format, n, self.layout);
+        f.set_rate(self.rate);
+        f.set_pts(Some(self.samples));
+        write_f32(&mut f, &self.fifo, at, n)?;
+        self.encoder
+            .send_frame(&f)
+            .map_err(|e| format!("audio encoder: {e}"))?;
+        self.samples += n as i64;
+        self.drain(octx)
+    }
+
+    fn drain(&mut self, octx: &mut format::context::Output) -> AResult<()> {
+        let mut packet = Packet::empty();
+        let enc_tb = Rational(1, self.rate as i32);
+        loop {
+            match self.encoder.receive_packet(&mut packet) {
+                Ok(()) => {
+                    packet.set_stream(self.stream_index);
+                    packet.set_position(-1);
+                    packet.rescale_ts(enc_tb, self.ost_tb);
+                    packet
+                        .write_interleaved(octx)
+                        .map_err(|e| format!("writing audio: {e}"))?;
+                }
+                Err(ffmpeg::Error::Other { errno }) if errno == EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                Err(e) => return Err(format!("audio encoder: {e}")),
+            }
+        }
+    }
+}
+
+/// Bytes per sample and planarity of a sample format.
+fn layout_of(format: Sample) -> Option<(usize, bool)> {
+    let planar = |t: SampleType| t == SampleType::Planar;
+    Some(match format {
+        Sample::U8(t) => (1, planar(t)),
+        Sample::I16(t) => (2, planar(t)),
+        Sample::I32(t) | Sample::F32(t) => (4, planar(t)),
+        Sample::I64(t) | Sample::F64(t) => (8, planar(t)),
+        Sample::None => return None,
+    })
+}
+
+/// Converts one sample from its bytes to f32 in [-1, 1).
+fn sample_to_f32(format: Sample, b: &[u8]) -> f32 {
+    match format {
+        Sample::U8(_) => (f32::from(b[0]) - 128.0) / 128.0,
+        Sample::I16(_) => f32::from(i16::from_ne_bytes([b[0], b[1]])) / 32_768.0,
+        Sample::I32(_) => {
+            (i32::from_ne_bytes(b[..4].try_into().unwrap()) as f64 / 2_147_483_648.0) as f32
+        }
+        Sample::I64(_) => {
+            (i64::from_ne_bytes(b[..8].try_into().unwrap()) as f64 / 9.223_372_036_854_776e18)
+                as f32
+        }
+        Sample::F32(_) => f32::from_ne_bytes(b[..4].try_into().unwrap()),
+        Sample::F64(_) => f64::from_ne_bytes(b[..8].try_into().unwrap()) as f32,
+        Sample::None => 0.0,
+    }
+}
+
+/// Writes one f32 sample as `format` into `b`.
+fn f32_to_sample(format: Sample, x: f32, b: &mut [u8]) {
+    let int = |scale: f64, lo: f64, hi: f64| (x as f64 * scale).round().clamp(lo, hi);
+    match format {
+        Sample::U8(_) => b[0] = (int(128.0, -128.0, 127.0) + 128.0) as u8,
+        Sample::I16(_) => {
+            b[..2].copy_from_slice(&(int(32_768.0, -32_768.0, 32_767.0) as i16).to_ne_bytes())
+        }
+        Sample::I32(_) => b[..4].copy_from_slice(
+            &(int(2_147_483_648.0, -2_147_483_648.0, 2_147_483_647.0) as i32).to_ne_bytes(),
+        ),
+        Sample::I64(_) => {
+            b[..8].copy_from_slice(&((x as f64 * 9.223_372_036_854_776e18) as i64).to_ne_bytes())
+        }
+        Sample::F32(_) => b[..4].copy_from_slice(&x.to_ne_bytes()),
+        Sample::F64(_) => b[..8].copy_from_slice(&(x as f64).to_ne_bytes()),
+        Sample::None => {}
+    }
+}
+
+/// Decoded frame → planar f32 per channel (replacing `out`'s contents).
+fn read_f32(f: &frame::Audio, out: &mut [Vec<f32>]) -> AResult<()> {
+    let format = f.format();
+    let (bps, planar) =
+        layout_of(format).ok_or_else(|| "decoded audio has no sample format".to_string())?;
+    let n = f.samples();
+    let ch = out.len();
+    for o in out.iter_mut() {
+        o.clear();
+        o.reserve(n);
+    }
+    if planar {
+        for (c, o) in out.iter_mut().enumerate() {
+            let d = &f.data(c)[..n * bps];
+            o.extend(d.chunks_exact(bps).map(|b| sample_to_f32(format, b)));
+        }
+    } else {
+        let d = &f.data(0)[..n * ch * bps];
+        for (i, b) in d.chunks_exact(bps).enumerate() {
+            out[i % ch].push(sample_to_f32(format, b));
+        }
+    }
+    Ok(())
+}
+
+/// `src[..][at..at + n]` → the frame's sample format.
+fn write_f32(f: &mut frame::Audio, src: &[Vec<f32>], at: usize, n: usize) -> AResult<()> {
+    let format = f.format();
+    let (bps, planar) =
+        layout_of(format).ok_or_else(|| "encoder has no sample format".to_string())?;
+    let ch = src.len();
+    if planar {
+        for (c, s) in src.iter().enumerate() {
+            let d = &mut f.data_mut(c)[..n * bps];
+            for (i, b) in d.chunks_exact_mut(bps).enumerate() {
+                f32_to_sample(format, s[at + i], b);
+            }
+        }
+    } else {
+        let d = &mut f.data_mut(0)[..n * ch * bps];
+        for (i, b) in d.chunks_exact_mut(bps).enumerate() {
+            f32_to_sample(format, src[i % ch][at + i / ch], b);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_samples_round_trip_exactly() {
+        for fmt in [
+            Sample::I16(SampleType::Packed),
+            Sample::I32(SampleType::Planar),
+            Sample::U8(SampleType::Packed),
+        ] {
+            let mut b = [0u8; 8];
+            let values: Vec<i64> = match fmt {
+                Sample::I16(_) => vec![-32768, -1, 0, 1, 12345, 32767],
+                Sample::I32(_) => vec![i32::MIN as i64, -256, 0, 256 * 4_000_000, (1 << 31) - 256],
+                _ => vec![0, 1, 127, 128, 255],
+            };
+            for v in values {
+                match fmt {
+                    Sample::I16(_) => b[..2].copy_from_slice(&(v as i16).to_ne_bytes()),
+                    Sample::I32(_) => b[..4].copy_from_slice(&(v as i32).to_ne_bytes()),
+                    _ => b[0] = v as u8,
+                }
+                let x = sample_to_f32(fmt, &b);
+                let mut back = [0u8; 8];
+                f32_to_sample(fmt, x, &mut back);
+                assert_eq!(back, b, "{fmt:?} {v}");
+            }
+        }
+    }
+}
