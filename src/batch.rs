@@ -103,9 +103,17 @@ impl std::str::FromStr for Shard {
     type Err = String;
     /// `I/N` with 0 ≤ I < N.
     fn from_str(s: &str) -> Result<Shard, String> {
-        let (i, n) = s.split_once('/').ok_or_else(|| format!("invalid shard {s:?} (expected I/N, e.g. 0/4)"))?;
-        let index: usize = i.trim().parse().map_err(|_| format!("invalid shard index {i:?} in {s:?}"))?;
-        let count: usize = n.trim().parse().map_err(|_| format!("invalid shard count {n:?} in {s:?}"))?;
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("invalid shard {s:?} (expected I/N, e.g. 0/4)"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid shard index {i:?} in {s:?}"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid shard count {n:?} in {s:?}"))?;
         if count == 0 || index >= count {
             return Err(format!("shard {s:?} out of range: need 0 ≤ I < N"));
         }
@@ -118,12 +126,22 @@ impl Shard {
     /// Kubernetes Indexed Jobs set `JOB_COMPLETION_INDEX` (the count comes from `--shards`),
     /// Slurm job arrays set `SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN` and
     /// `SLURM_ARRAY_TASK_COUNT`. `None`: not sharded.
-    pub fn resolve(flag: Option<Shard>, shards: Option<usize>, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Shard>, String> {
+    pub fn resolve(
+        flag: Option<Shard>,
+        shards: Option<usize>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Shard>, String> {
         if let Some(s) = flag {
             return Ok(Some(s));
         }
         let num = |k: &str| -> Result<Option<usize>, String> {
-            env(k).map(|v| v.trim().parse::<usize>().map_err(|_| format!("{k}={v:?} is not a number"))).transpose()
+            env(k)
+                .map(|v| {
+                    v.trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("{k}={v:?} is not a number"))
+                })
+                .transpose()
         };
         if let Some(index) = num("JOB_COMPLETION_INDEX")? {
             let count = shards.ok_or("JOB_COMPLETION_INDEX is set: give the number of shards with --shards N (the Job's completions)")?;
@@ -133,9 +151,13 @@ impl Shard {
             let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
             let count = match shards {
                 Some(n) => n,
-                None => num("SLURM_ARRAY_TASK_COUNT")?.ok_or("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give --shards N")?,
+                None => num("SLURM_ARRAY_TASK_COUNT")?.ok_or(
+                    "SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give --shards N",
+                )?,
             };
-            let index = id.checked_sub(min).ok_or(format!("SLURM_ARRAY_TASK_ID {id} is below SLURM_ARRAY_TASK_MIN {min}"))?;
+            let index = id.checked_sub(min).ok_or(format!(
+                "SLURM_ARRAY_TASK_ID {id} is below SLURM_ARRAY_TASK_MIN {min}"
+            ))?;
             return format!("{index}/{count}").parse().map(Some);
         }
         match shards {
@@ -147,7 +169,12 @@ impl Shard {
     /// This shard's inputs: every `count`-th of the sorted list, starting at `index`.
     /// Disjoint across shards, covering all inputs, the same on every machine.
     pub fn select<T: Clone>(&self, sorted: &[T]) -> Vec<T> {
-        sorted.iter().skip(self.index).step_by(self.count).cloned().collect()
+        sorted
+            .iter()
+            .skip(self.index)
+            .step_by(self.count)
+            .cloned()
+            .collect()
     }
 }
 
@@ -155,7 +182,9 @@ impl Shard {
 /// renamed into place whole, so existing means complete).
 pub fn up_to_date(input: &Path, outputs: &[PathBuf]) -> bool {
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let Some(src) = mtime(input) else { return false };
+    let Some(src) = mtime(input) else {
+        return false;
+    };
     !outputs.is_empty() && outputs.iter().all(|o| mtime(o).is_some_and(|t| t >= src))
 }
 
@@ -213,7 +242,9 @@ mod tests {
         assert!("1".parse::<Shard>().is_err());
         assert!("a/2".parse::<Shard>().is_err());
         let inputs: Vec<u32> = (0..10).collect();
-        let mut all: Vec<u32> = (0..3).flat_map(|i| Shard { index: i, count: 3 }.select(&inputs)).collect();
+        let mut all: Vec<u32> = (0..3)
+            .flat_map(|i| Shard { index: i, count: 3 }.select(&inputs))
+            .collect();
         all.sort();
         assert_eq!(all, inputs);
         assert_eq!(Shard { index: 1, count: 3 }.select(&inputs), [1, 4, 7]);
@@ -221,17 +252,38 @@ mod tests {
 
     #[test]
     fn shard_from_cluster_environment() {
-        let env = |vars: &'static [(&'static str, &'static str)]| move |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
         let none = env(&[]);
         assert_eq!(Shard::resolve(None, None, &none), Ok(None));
         assert!(Shard::resolve(None, Some(4), &none).is_err());
         let flag = Some(Shard { index: 2, count: 5 });
-        assert_eq!(Shard::resolve(flag, None, &env(&[("JOB_COMPLETION_INDEX", "1")])), Ok(flag));
+        assert_eq!(
+            Shard::resolve(flag, None, &env(&[("JOB_COMPLETION_INDEX", "1")])),
+            Ok(flag)
+        );
         let k8s = env(&[("JOB_COMPLETION_INDEX", "3")]);
-        assert_eq!(Shard::resolve(None, Some(4), &k8s), Ok(Some(Shard { index: 3, count: 4 })));
-        assert!(Shard::resolve(None, None, &k8s).unwrap_err().contains("--shards"));
-        let slurm = env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "8")]);
-        assert_eq!(Shard::resolve(None, None, &slurm), Ok(Some(Shard { index: 4, count: 8 })));
+        assert_eq!(
+            Shard::resolve(None, Some(4), &k8s),
+            Ok(Some(Shard { index: 3, count: 4 }))
+        );
+        assert!(Shard::resolve(None, None, &k8s)
+            .unwrap_err()
+            .contains("--shards"));
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "8"),
+        ]);
+        assert_eq!(
+            Shard::resolve(None, None, &slurm),
+            Ok(Some(Shard { index: 4, count: 8 }))
+        );
         assert!(Shard::resolve(None, None, &env(&[("SLURM_ARRAY_TASK_ID", "x")])).is_err());
     }
 
@@ -241,14 +293,19 @@ mod tests {
         let input = d.path().join("a.mp4");
         std::fs::write(&input, b"x").unwrap();
         let out = d.path().join("a.srt");
-        assert!(!up_to_date(&input, &[out.clone()]));
+        assert!(!up_to_date(&input, std::slice::from_ref(&out)));
         std::fs::write(&out, b"1").unwrap();
-        assert!(up_to_date(&input, &[out.clone()]));
+        assert!(up_to_date(&input, std::slice::from_ref(&out)));
         assert!(!up_to_date(&input, &[out.clone(), d.path().join("a.vtt")]));
         assert!(!up_to_date(&input, &[]));
         // Touch the input later than the output.
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
-        std::fs::File::options().write(true).open(&input).unwrap().set_modified(later).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&input)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
         assert!(!up_to_date(&input, &[out]));
     }
 }

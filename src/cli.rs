@@ -31,6 +31,8 @@ pub enum Command {
     Run(CaptionArgs),
     /// Transcribe media files and write subtitles (SRT, JSON).
     Caption(CaptionArgs),
+    /// Cut pauses and filler words: writes NAME.cut.mp4 with captions on both timelines.
+    Cut(CutArgs),
     /// Time words you already have: a script (.txt) or a subtitle file (.srt) aligned to the speech.
     Align(AlignArgs),
     /// Manage whisper models: list, path, pull, import.
@@ -115,6 +117,102 @@ pub struct CaptionArgs {
     /// Replay a saved transcript JSON instead of running whisper (for tests).
     #[arg(long, hide = true, value_name = "FILE")]
     pub fake_transcript: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CutArgs {
+    /// Loudness where speech begins: a level such as -35dB, or `auto` (from the noise floor).
+    #[arg(long, value_name = "DB|auto", help_heading = "Cutting")]
+    pub threshold: Option<crate::analysis::Threshold>,
+    /// Silences shorter than this are kept (e.g. 0.5s, 500ms).
+    #[arg(long, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
+    pub min_silence: Option<crate::time::Time>,
+    /// Time kept around speech: one value for both sides, or BEFORE,AFTER (e.g. 0.15s,0.2s).
+    #[arg(long, value_name = "BEFORE[,AFTER]", value_parser = crate::edit::parse_margin, help_heading = "Cutting")]
+    pub margin: Option<(crate::time::Time, crate::time::Time)>,
+    /// Kept pieces shorter than this are dropped, unless they hold a word.
+    #[arg(long, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
+    pub min_clip: Option<crate::time::Time>,
+    /// Filler words to cut: auto (the spoken language's list), en, zh, both, none, or words
+    /// separated by commas.
+    #[arg(long, value_name = "LIST", help_heading = "Cutting")]
+    pub fillers: Option<crate::edit::FillerSet>,
+    /// Also cut the first copy of immediately repeated words ("I I think").
+    #[arg(long, help_heading = "Cutting")]
+    pub remove_repeats: bool,
+    /// Write the cut list for editors: json (NAME.cutlist.json), edl, fcpxml.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Cutting"
+    )]
+    pub export: Vec<crate::pipeline::Export>,
+    /// Burn the captions into the cut video.
+    #[arg(long, help_heading = "Cutting")]
+    pub burn_in: bool,
+    /// Draw waveform, speech, cuts and captions into a PNG: NAME.timeline.png, or FILE.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, help_heading = "Cutting")]
+    pub timeline: Option<Option<PathBuf>>,
+    /// Print the cut list and the time saved; write nothing.
+    #[arg(long, help_heading = "Cutting")]
+    pub dry_run: bool,
+    /// Video encoder quality (x264 CRF: lower is better, 18–28 is usual).
+    #[arg(long, value_name = "N", help_heading = "Encoding")]
+    pub crf: Option<u8>,
+    /// Video encoder speed preset (ultrafast … veryslow).
+    #[arg(long, value_name = "NAME", help_heading = "Encoding")]
+    pub encoder_preset: Option<String>,
+    /// Video encoder (default libx264).
+    #[arg(long, value_name = "CODEC", help_heading = "Encoding")]
+    pub video_codec: Option<String>,
+    /// Audio encoder (default: aac for mp4, the input's format for audio files).
+    #[arg(long, value_name = "CODEC", help_heading = "Encoding")]
+    pub audio_codec: Option<String>,
+    #[command(flatten)]
+    pub caption: CaptionArgs,
+}
+
+impl CutArgs {
+    /// Applies these flags over `params` and `render` (flags win).
+    pub fn apply(
+        &self,
+        params: &mut crate::edit::CutParams,
+        render: &mut crate::media::render::RenderOptions,
+    ) {
+        if let Some(t) = self.threshold {
+            params.threshold = t;
+        }
+        if let Some(d) = self.min_silence {
+            params.min_silence = d;
+        }
+        if let Some((a, b)) = self.margin {
+            params.margin_before = a;
+            params.margin_after = b;
+        }
+        if let Some(d) = self.min_clip {
+            params.min_clip = d;
+        }
+        if let Some(f) = &self.fillers {
+            params.fillers = f.clone();
+        }
+        if self.remove_repeats {
+            params.remove_repeats = true;
+        }
+        if let Some(c) = self.crf {
+            render.crf = c;
+        }
+        if let Some(p) = &self.encoder_preset {
+            render.preset = p.clone();
+        }
+        if let Some(c) = &self.video_codec {
+            render.video_codec = c.clone();
+        }
+        if let Some(c) = &self.audio_codec {
+            render.audio_codec = Some(c.clone());
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

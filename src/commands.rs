@@ -51,9 +51,18 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             caption(args, None, &ui)
         }
+        Command::Cut(a) => {
+            if a.caption.inputs.is_empty() {
+                bail!("no input given: name media files, directories or glob patterns");
+            }
+            cut(a, &ui)
+        }
         Command::Align(a) => {
             if a.caption.inputs.len() != 1 {
-                bail!("align takes exactly one media file (got {})", a.caption.inputs.len());
+                bail!(
+                    "align takes exactly one media file (got {})",
+                    a.caption.inputs.len()
+                );
             }
             let script = load_script(&a.script, a.retime_only)?;
             caption(a.caption, Some(script), &ui)
@@ -78,9 +87,13 @@ impl Ui {
 /// Reads a script for `align`: subtitles when the file is .srt/.vtt or parses as SRT,
 /// else plain text lines.
 fn load_script(path: &Path, retime_only: bool) -> Result<Script> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the script", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the script", path.display()))?;
     let text = text.trim_start_matches('\u{feff}');
-    let is_srt = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("srt")) || text.contains("-->");
+    let is_srt = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("srt"))
+        || text.contains("-->");
     if is_srt {
         let subs = srtlib::Subtitles::parse_from_str(text.replace("\r\n", "\n"))
             .map_err(|e| anyhow::anyhow!("{}: not a valid SRT file: {e}", path.display()))?;
@@ -101,7 +114,12 @@ fn load_script(path: &Path, retime_only: bool) -> Result<Script> {
     if retime_only {
         bail!("{}: --retime-only needs an .srt script", path.display());
     }
-    let lines: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    let lines: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
     if lines.is_empty() {
         bail!("{}: the script is empty", path.display());
     }
@@ -124,7 +142,11 @@ pub struct Prepared {
 
 /// Builds the job for `args` with `n_inputs` inputs and loads the engine. `jobs` is the
 /// number of files in flight (None: derived from the cores).
-pub fn prepare(args: &CaptionArgs, script: Option<Script>, n_inputs: usize) -> Result<(Prepared, usize)> {
+pub fn prepare(
+    args: &CaptionArgs,
+    script: Option<Script>,
+    n_inputs: usize,
+) -> Result<(Prepared, usize)> {
     let language = match args.language.trim().to_ascii_lowercase().as_str() {
         "" | "auto" => None,
         l => Some(l.to_string()),
@@ -167,9 +189,17 @@ pub fn prepare(args: &CaptionArgs, script: Option<Script>, n_inputs: usize) -> R
         segment: args.segment_rules(),
         chinese: args.chinese,
         model_label: args.model.clone(),
+        style: crate::subtitle::format::AssStyle::default(),
         script,
     };
-    Ok((Prepared { job, engine, threads }, jobs))
+    Ok((
+        Prepared {
+            job,
+            engine,
+            threads,
+        },
+        jobs,
+    ))
 }
 
 fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
@@ -206,6 +236,73 @@ fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
         }
     }
     finish(&done, failed, args.json, ui)
+}
+
+fn cut(args: crate::cli::CutArgs, ui: &Ui) -> Result<i32> {
+    let (inputs, bad) = batch::expand(&args.caption.inputs);
+    let mut params = crate::edit::CutParams::default();
+    let mut render = crate::media::render::RenderOptions::default();
+    args.apply(&mut params, &mut render);
+    params
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid cut setting: {e}"))?;
+    render.validate()?;
+    let timeline = match &args.timeline {
+        None => None,
+        Some(None) => Some(pipeline::TimelineOut::Beside),
+        Some(Some(p)) if inputs.len() + bad.len() > 1 => {
+            bail!("--timeline {} names one file but there are several inputs; use --timeline alone for NAME.timeline.png", p.display())
+        }
+        Some(Some(p)) => Some(pipeline::TimelineOut::File(p.clone())),
+    };
+    let cut_job = pipeline::CutJob {
+        params,
+        render,
+        burn_in: args.burn_in,
+        exports: args.export.clone(),
+        timeline,
+        dry_run: args.dry_run,
+    };
+    let (Prepared { job, engine, .. }, jobs) = prepare(&args.caption, None, inputs.len())?;
+    let mut failed: Vec<(String, String)> = bad
+        .iter()
+        .map(|b| {
+            (
+                b.arg.display().to_string(),
+                format!("{}: {}", b.arg.display(), b.cause),
+            )
+        })
+        .collect();
+    if let Some(dir) = args.caption.out_dir.as_ref().filter(|_| !args.dry_run) {
+        if let Err(e) = crate::output::ensure_dir(dir) {
+            for p in &inputs {
+                failed.push((p.display().to_string(), format!("{}: {e:#}", p.display())));
+            }
+            return finish(&[], failed, args.caption.json, ui);
+        }
+    }
+    let progress = Progress::new(&inputs, ui.quiet);
+    let results = pipeline::run_all(&inputs, jobs, &|i, p| {
+        pipeline::cut(p, &job, &cut_job, engine.as_ref(), &mut |e| {
+            progress.event(i, e)
+        })
+    });
+    progress.clear();
+    let mut done = Vec::new();
+    for (input, r) in inputs.iter().zip(results) {
+        match r {
+            Ok(o) => done.push(o),
+            Err(e) => failed.push((input.display().to_string(), one_line(&e))),
+        }
+    }
+    if args.dry_run && !args.caption.json {
+        for o in &done {
+            if let Some(list) = &o.cut_list {
+                println!("{}:\n{list}", o.input.display());
+            }
+        }
+    }
+    finish(&done, failed, args.caption.json, ui)
 }
 
 /// An error chain on one line: `file: cause: detail`, skipping repeats (a cause whose text

@@ -49,6 +49,7 @@ impl Staged {
             .suffix(".tmp")
             .tempfile_in(dir)
             .with_context(|| format!("cannot write to {}", dir.display()))?;
+        readable(&tmp)?;
         tmp.write_all(contents)
             .and_then(|_| tmp.as_file().sync_all())
             .with_context(|| format!("cannot write {}", dest.display()))?;
@@ -62,10 +63,19 @@ impl Staged {
     /// and removed if the staging is dropped.
     pub fn reserve(&mut self, input: &Path, dest: PathBuf) -> Result<PathBuf> {
         if same_file(input, &dest) {
-            bail!("refusing to overwrite the input with output {}", dest.display());
+            bail!(
+                "refusing to overwrite the input with output {}",
+                dest.display()
+            );
         }
-        let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let suffix = dest.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        let dir = dest
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let suffix = dest
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
         let tmp = tempfile::Builder::new()
             .prefix(".subcut-")
             .suffix(&suffix)
@@ -91,6 +101,18 @@ impl Staged {
         }
         Ok(done)
     }
+}
+
+/// Temporary files are created private (0600); outputs get the usual 0644.
+fn readable(tmp: &NamedTempFile) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    }
+    Ok(())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -163,7 +185,10 @@ mod tests {
         let mut st = Staged::default();
         let tmp = st.reserve(&input, d.path().join("a.cut.mp4")).unwrap();
         assert_eq!(tmp.extension().unwrap(), "mp4");
-        assert!(st.reserve(&input, input.clone()).is_err(), "never over the input");
+        assert!(
+            st.reserve(&input, input.clone()).is_err(),
+            "never over the input"
+        );
         std::fs::write(&tmp, b"video").unwrap();
         drop(st);
         assert!(!tmp.exists() && !d.path().join("a.cut.mp4").exists());

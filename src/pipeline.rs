@@ -8,17 +8,23 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use serde::Serialize;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::{self, SpeechParams};
+use crate::asr::transcript::{Transcript, Word};
 use crate::asr::{retime, TranscribeOptions, Transcriber};
+use crate::edit::{self, export::Source, CutParams, FrameGrid, FrameRate};
 use crate::media;
+use crate::media::render::{self, RenderOptions};
 use crate::output::{output_path, Staged};
-use crate::subtitle::format::{self, AssStyle, Doc, Format};
+use crate::report;
 use crate::subtitle::align;
+use crate::subtitle::format::{self, AssStyle, Doc, Format};
 use crate::subtitle::zh::{self, ChineseScript};
+use crate::subtitle::Cue;
 use crate::subtitle::{segment, SegmentRules};
+use crate::time::Span;
 
 /// What to do with each input of a caption run.
 #[derive(Clone, Debug)]
@@ -36,6 +42,8 @@ pub struct CaptionJob {
     pub model_label: String,
     /// Words the user already has (`subcut align`): the recogniser only times them.
     pub script: Option<Script>,
+    /// Style of ASS output and burned-in captions.
+    pub style: AssStyle,
 }
 
 /// Given text to align to the speech.
@@ -45,7 +53,10 @@ pub enum Script {
     Text(Vec<String>),
     /// An existing subtitle file's cues; `retime_only` keeps them (text and count) and only
     /// fixes their offset and drift.
-    Cues { cues: Vec<crate::subtitle::Cue>, retime_only: bool },
+    Cues {
+        cues: Vec<crate::subtitle::Cue>,
+        retime_only: bool,
+    },
 }
 
 /// Progress of one input.
@@ -58,7 +69,7 @@ pub enum Event {
 }
 
 /// The result of one input that went through.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Outcome {
     pub input: PathBuf,
     pub outputs: Vec<PathBuf>,
@@ -66,20 +77,39 @@ pub struct Outcome {
     pub cues: usize,
     /// Seconds of media.
     pub media_seconds: f64,
+    /// Seconds kept by a cut (absent for captions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_seconds: Option<f64>,
+    /// The cut list, for `--dry-run` (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_list: Option<String>,
     /// Wall seconds spent per stage.
     pub decode_seconds: f64,
     pub analysis_seconds: f64,
     pub transcribe_seconds: f64,
     pub write_seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render_seconds: Option<f64>,
 }
 
-/// Captions one input and writes its outputs. The error names the input.
-pub fn caption(
+/// What the first stages found out about one input: its audio, where the speech is, and
+/// the words (already snapped to the speech, Chinese converted as asked).
+pub struct Heard {
+    pub audio: media::Audio,
+    pub speech: Vec<Span>,
+    pub transcript: Transcript,
+    pub decode_seconds: f64,
+    pub analysis_seconds: f64,
+    pub transcribe_seconds: f64,
+}
+
+/// Decodes, analyses and transcribes one input.
+pub fn listen(
     input: &Path,
     job: &CaptionJob,
     engine: &dyn Transcriber,
     on: &mut dyn FnMut(Event),
-) -> Result<Outcome> {
+) -> Result<Heard> {
     let t0 = Instant::now();
     on(Event::Stage("decode"));
     let audio = media::audio::decode_audio_with_progress(input, &mut |f| on(Event::Progress(f)))?;
@@ -103,53 +133,97 @@ pub fn caption(
     if job.chinese == ChineseScript::Simplified {
         zh::simplify_transcript(&mut transcript);
     }
-    let transcribe_seconds = t1.elapsed().as_secs_f64();
+    Ok(Heard {
+        audio,
+        speech,
+        transcript,
+        decode_seconds,
+        analysis_seconds,
+        transcribe_seconds: t1.elapsed().as_secs_f64(),
+    })
+}
 
-    let t2 = Instant::now();
-    on(Event::Stage("write"));
-    let duration = audio.duration();
-    let (transcript, cues) = match &job.script {
-        None => {
-            let cues = segment(&transcript, &speech, &job.segment, duration);
-            (transcript, cues)
-        }
-        Some(Script::Cues { cues, retime_only: true }) => {
-            let (cues, _fit) = align::retime_cues(cues, &transcript);
-            (transcript, cues)
+/// The cues for what was heard: segmented, or (for `align`) the user's script timed by it.
+fn cues_for(heard: &Heard, job: &CaptionJob) -> (Transcript, Vec<Cue>) {
+    let duration = heard.audio.duration();
+    match &job.script {
+        None => (
+            heard.transcript.clone(),
+            segment(&heard.transcript, &heard.speech, &job.segment, duration),
+        ),
+        Some(Script::Cues {
+            cues,
+            retime_only: true,
+        }) => {
+            let (cues, _fit) = align::retime_cues(cues, &heard.transcript);
+            (heard.transcript.clone(), cues)
         }
         Some(script) => {
             let lines: Vec<&str> = match script {
                 Script::Text(lines) => lines.iter().map(String::as_str).collect(),
                 Script::Cues { cues, .. } => cues.iter().map(|c| c.text.as_str()).collect(),
             };
-            let mut t = align::aligned_transcript(&align::script_words(lines), &transcript);
-            retime::snap_to_speech(&mut t, &speech);
+            let mut t = align::aligned_transcript(&align::script_words(lines), &heard.transcript);
+            retime::snap_to_speech(&mut t, &heard.speech);
             // The words are the user's: no hallucination guard against the speech.
             let cues = segment(&t, &[], &job.segment, duration);
             (t, cues)
         }
-    };
-    let mut staged = Staged::default();
-    let source = input
+    }
+}
+
+/// Stages one subtitle file per format: `NAME.EXT`, or `NAME.SUFFIX.EXT` when `suffix` is given.
+fn stage_subtitles(
+    staged: &mut Staged,
+    input: &Path,
+    job: &CaptionJob,
+    suffix: Option<&str>,
+    doc: &Doc,
+) -> Result<()> {
+    for &f in &job.formats {
+        let body = format::render(f, doc);
+        let ext = match suffix {
+            Some(s) => format!("{s}.{}", f.ext()),
+            None => f.ext().to_string(),
+        };
+        let dest = output_path(input, job.out_dir.as_deref(), &ext);
+        staged
+            .add(input, dest, body.as_bytes())
+            .with_context(|| format!("{}: output failed", input.display()))?;
+    }
+    Ok(())
+}
+
+fn file_name(input: &Path) -> String {
+    input
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let style = AssStyle::default();
+        .unwrap_or_default()
+}
+
+/// Captions one input and writes its outputs. The error names the input.
+pub fn caption(
+    input: &Path,
+    job: &CaptionJob,
+    engine: &dyn Transcriber,
+    on: &mut dyn FnMut(Event),
+) -> Result<Outcome> {
+    let heard = listen(input, job, engine, on)?;
+    let t2 = Instant::now();
+    on(Event::Stage("write"));
+    let duration = heard.audio.duration();
+    let (transcript, cues) = cues_for(&heard, job);
+    let source = file_name(input);
     let doc = Doc {
         source: &source,
         model: &job.model_label,
         duration,
         transcript: &transcript,
         cues: &cues,
-        style: &style,
+        style: &job.style,
     };
-    for &f in &job.formats {
-        let body = format::render(f, &doc);
-        let dest = output_path(input, job.out_dir.as_deref(), f.ext());
-        staged
-            .add(input, dest, body.as_bytes())
-            .with_context(|| format!("{}: output failed", input.display()))?;
-    }
+    let mut staged = Staged::default();
+    stage_subtitles(&mut staged, input, job, None, &doc)?;
     let outputs = staged
         .commit()
         .with_context(|| format!("{}: output failed", input.display()))?;
@@ -159,11 +233,226 @@ pub fn caption(
         language: transcript.language,
         cues: cues.len(),
         media_seconds: duration.as_secs_f64(),
-        decode_seconds,
-        analysis_seconds,
-        transcribe_seconds,
+        decode_seconds: heard.decode_seconds,
+        analysis_seconds: heard.analysis_seconds,
+        transcribe_seconds: heard.transcribe_seconds,
         write_seconds: t2.elapsed().as_secs_f64(),
+        ..Outcome::default()
     })
+}
+
+/// A cut-list file format (`--export`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Export {
+    /// `NAME.cutlist.json`: kept and removed spans in seconds and frames.
+    Json,
+    /// `NAME.edl`: CMX3600 edit decision list.
+    Edl,
+    /// `NAME.fcpxml`: Final Cut Pro XML (also DaVinci Resolve, Premiere).
+    Fcpxml,
+}
+
+impl Export {
+    fn ext(self) -> &'static str {
+        match self {
+            Export::Json => "cutlist.json",
+            Export::Edl => "edl",
+            Export::Fcpxml => "fcpxml",
+        }
+    }
+}
+
+/// Where the timeline picture goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineOut {
+    /// `NAME.timeline.png` beside the other outputs.
+    Beside,
+    /// This file (one input only).
+    File(PathBuf),
+}
+
+/// What `cut` does beyond captioning.
+#[derive(Clone, Debug)]
+pub struct CutJob {
+    pub params: CutParams,
+    pub render: RenderOptions,
+    /// Burn the cut captions into the video.
+    pub burn_in: bool,
+    pub exports: Vec<Export>,
+    pub timeline: Option<TimelineOut>,
+    /// Plan and report only: nothing is rendered or written.
+    pub dry_run: bool,
+}
+
+/// Cuts one input: captions on both timelines, the cut list exports, the timeline picture
+/// and the cut media, all committed together (nothing is written if any part fails).
+pub fn cut(
+    input: &Path,
+    job: &CaptionJob,
+    cut: &CutJob,
+    engine: &dyn Transcriber,
+    on: &mut dyn FnMut(Event),
+) -> Result<Outcome> {
+    let info = render::probe(input).map_err(anyhow::Error::from)?;
+    let heard = listen(input, job, engine, on)?;
+    let t2 = Instant::now();
+    on(Event::Stage("plan"));
+    let duration = heard.audio.duration();
+    let cut_speech = analysis::detect(&heard.audio.samples, &cut.params.speech_params());
+    let fps = info.video.as_ref().and_then(|v| {
+        FrameRate::new(
+            v.frame_rate.num.max(0) as u32,
+            v.frame_rate.den.max(0) as u32,
+        )
+    });
+    // The renderer's frame slots start at the video stream's first frame.
+    let grid = info
+        .video
+        .as_ref()
+        .zip(fps)
+        .map(|(v, r)| FrameGrid::new(r, v.start));
+    let words: Vec<Word> = heard.transcript.words().cloned().collect();
+    let plan = edit::plan(
+        duration,
+        &cut_speech,
+        &words,
+        &heard.transcript.language,
+        &cut.params,
+        grid,
+    );
+    if plan.is_empty() {
+        bail!(
+            "{}: nothing to keep: no speech found above the threshold ({}); try a lower --threshold",
+            input.display(),
+            cut.params.threshold
+        );
+    }
+    let (transcript, cues) = cues_for(&heard, job);
+    let map = plan.time_map();
+    let cut_transcript = map.map_transcript(&transcript);
+    let cut_speech_out: Vec<Span> = heard.speech.iter().flat_map(|s| map.map_span(*s)).collect();
+    let cut_cues = segment(&cut_transcript, &cut_speech_out, &job.segment, plan.kept());
+    let mut outcome = Outcome {
+        input: input.to_path_buf(),
+        language: transcript.language.clone(),
+        cues: cut_cues.len(),
+        media_seconds: duration.as_secs_f64(),
+        kept_seconds: Some(plan.kept().as_secs_f64()),
+        decode_seconds: heard.decode_seconds,
+        analysis_seconds: heard.analysis_seconds,
+        transcribe_seconds: heard.transcribe_seconds,
+        ..Outcome::default()
+    };
+    if cut.dry_run {
+        outcome.cut_list = Some(plan.to_string());
+        outcome.write_seconds = t2.elapsed().as_secs_f64();
+        return Ok(outcome);
+    }
+
+    on(Event::Stage("write"));
+    let fail = || format!("{}: output failed", input.display());
+    let source = file_name(input);
+    let mut staged = Staged::default();
+    let doc = Doc {
+        source: &source,
+        model: &job.model_label,
+        duration,
+        transcript: &transcript,
+        cues: &cues,
+        style: &job.style,
+    };
+    stage_subtitles(&mut staged, input, job, None, &doc)?;
+    let cut_doc = Doc {
+        duration: plan.kept(),
+        transcript: &cut_transcript,
+        cues: &cut_cues,
+        ..doc
+    };
+    stage_subtitles(&mut staged, input, job, Some("cut"), &cut_doc)?;
+
+    let abs = input.canonicalize().unwrap_or_else(|_| input.to_path_buf());
+    let src = match (&info.video, &info.audio) {
+        (Some(v), a) => {
+            let mut s = Source::video(
+                &abs,
+                fps.unwrap_or(FrameRate::new(30, 1).expect("valid")),
+                v.width,
+                v.height,
+            );
+            s.origin = v.start;
+            s.has_audio = a.is_some();
+            if let Some(a) = a {
+                s.audio_channels = a.channels as u32;
+                s.audio_rate = a.sample_rate;
+            }
+            s
+        }
+        (None, Some(a)) => Source::audio(&abs, a.channels as u32, a.sample_rate),
+        (None, None) => bail!("{}: no audio or video stream", input.display()),
+    };
+    let stem = src.stem();
+    for &e in &cut.exports {
+        let body = match e {
+            Export::Json => edit::export::json::render(&plan, &src, Some(&cut.params)),
+            Export::Edl => edit::export::edl::render(&plan, &src, &stem),
+            Export::Fcpxml => edit::export::fcpxml::render(&plan, &src, &stem),
+        };
+        staged
+            .add(
+                input,
+                output_path(input, job.out_dir.as_deref(), e.ext()),
+                body.as_bytes(),
+            )
+            .with_context(fail)?;
+    }
+    if let Some(t) = &cut.timeline {
+        let img = report::timeline(
+            &heard.audio.samples,
+            media::SAMPLE_RATE,
+            duration,
+            &cut_speech,
+            &plan.removed,
+            &cues,
+            1600,
+        );
+        let dest = match t {
+            TimelineOut::Beside => output_path(input, job.out_dir.as_deref(), "timeline.png"),
+            TimelineOut::File(p) => p.clone(),
+        };
+        staged
+            .add(input, dest, &report::png(&img))
+            .with_context(fail)?;
+    }
+    drop(heard);
+
+    on(Event::Stage("render"));
+    let tr = Instant::now();
+    let mut opts = cut.render.clone();
+    let _ass; // the burn-in subtitles live until the render is done
+    if cut.burn_in {
+        let mut f = tempfile::Builder::new()
+            .prefix(".subcut-")
+            .suffix(".ass")
+            .tempfile()
+            .with_context(fail)?;
+        use std::io::Write;
+        f.write_all(format::ass::render(&cut_cues, &job.style, &source).as_bytes())
+            .with_context(fail)?;
+        opts.burn_in = Some(f.path().to_path_buf());
+        _ass = f;
+    }
+    let ext = info.output_extension();
+    let video_dest = output_path(input, job.out_dir.as_deref(), &format!("cut.{ext}"));
+    let tmp = staged.reserve(input, video_dest).with_context(fail)?;
+    render::render(input, &plan.keep, &tmp, &opts, &mut |f| {
+        on(Event::Progress(f))
+    })
+    .map_err(anyhow::Error::from)?;
+    outcome.render_seconds = Some(tr.elapsed().as_secs_f64());
+    outcome.outputs = staged.commit().with_context(fail)?;
+    outcome.write_seconds = t2.elapsed().as_secs_f64() - outcome.render_seconds.unwrap_or(0.0);
+    Ok(outcome)
 }
 
 /// Captions many inputs, `jobs` at a time, calling `on(index, event)` for progress.
@@ -175,8 +464,19 @@ pub fn caption_all(
     jobs: usize,
     on: &(dyn Fn(usize, Event) + Sync),
 ) -> Vec<Result<Outcome>> {
+    run_all(inputs, jobs, &|i, p| {
+        caption(p, job, engine, &mut |e| on(i, e))
+    })
+}
+
+/// Runs `one(index, input)` over many inputs, `jobs` at a time, results in input order.
+pub fn run_all(
+    inputs: &[PathBuf],
+    jobs: usize,
+    one: &(dyn Fn(usize, &Path) -> Result<Outcome> + Sync),
+) -> Vec<Result<Outcome>> {
     use rayon::prelude::*;
-    let run = |(i, p): (usize, &PathBuf)| caption(p, job, engine, &mut |e| on(i, e));
+    let run = |(i, p): (usize, &PathBuf)| one(i, p);
     if jobs <= 1 || inputs.len() <= 1 {
         return inputs.iter().enumerate().map(run).collect();
     }

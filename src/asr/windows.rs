@@ -60,16 +60,19 @@ pub fn plan(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
     out
 }
 
-/// Transcribes `samples` window by window (see [`plan`]) and joins the results on the
-/// input's timeline. With automatic language detection, the language found in the first
-/// window that has words is kept for the rest, so one file gets one language.
-/// `engine` transcribes one window's samples.
+/// Transcribes one window's samples.
+pub type WindowEngine<'a> =
+    dyn FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript> + 'a;
+
+/// Transcribes `samples` window by window (see [`plan`]) with `engine` and joins the results
+/// on the input's timeline. With automatic language detection, the language found in the
+/// first window that has words is kept for the rest, so one file gets one language.
 pub fn transcribe(
     samples: &[f32],
     windows: &[Span],
     opts: &TranscribeOptions,
     progress: &mut dyn FnMut(f32),
-    engine: &mut dyn FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript>,
+    engine: &mut WindowEngine,
 ) -> Result<Transcript> {
     let total = samples.len().max(1) as f64;
     let mut opts = opts.clone();

@@ -1,0 +1,769 @@
+//! The edit plan: which spans of the source to keep, which to remove and why.
+//!
+//! [`plan()`] turns measured speech and the transcript's words into kept spans:
+//!
+//! 1. Filler and repeat words ([`super::fillers`]) are cut out of the speech, each at its own
+//!    word bounds, never into a word that stays.
+//! 2. Silences shorter than `min_silence` (between speech, and at the start and end) stay.
+//! 3. Pieces of speech shorter than `min_clip` are dropped (clicks, breaths), unless a
+//!    transcribed word lies in them: no word is lost to `min_clip`.
+//! 4. Each piece is widened by `margin_before` / `margin_after` (inside the media), the filler
+//!    cuts are taken out again (a margin never brings a filler back), and leftover slivers of
+//!    pure margin shorter than `min_clip` are dropped.
+//! 5. With a frame rate, every kept span is widened outwards onto the frame grid, so audio and
+//!    video cut at the same instants and no speech is lost to rounding (at most one frame of
+//!    a removed span survives next to a cut).
+//!
+//! An empty plan means nothing was speech: the caller reports it rather than writing an empty
+//! video.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::fillers::{find_cuts, FillerSet};
+use super::timemap::TimeMap;
+use super::{de_duration, FrameGrid};
+use crate::analysis::{SpeechParams, Threshold};
+use crate::asr::transcript::Word;
+use crate::time::{intersection, invert, normalize, pad, total, Span, Time};
+
+/// The knobs of `subcut cut` (and of a preset's `[cut]` table). Durations are seconds in
+/// TOML/JSON (`0.5`) or text (`"500ms"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CutParams {
+    /// Where speech begins (`-35dB` or `auto`); the caller detects speech with it.
+    pub threshold: Threshold,
+    /// Silences shorter than this are kept.
+    #[serde(deserialize_with = "de_duration")]
+    pub min_silence: Time,
+    /// Kept before each piece of speech.
+    #[serde(deserialize_with = "de_duration")]
+    pub margin_before: Time,
+    /// Kept after each piece of speech.
+    #[serde(deserialize_with = "de_duration")]
+    pub margin_after: Time,
+    /// Kept pieces shorter than this are dropped, unless they hold a word.
+    #[serde(deserialize_with = "de_duration")]
+    pub min_clip: Time,
+    /// Filler words to cut.
+    pub fillers: FillerSet,
+    /// Cut the first copy of immediately repeated words ("I I think").
+    pub remove_repeats: bool,
+    /// Put cuts on the video's frame grid.
+    pub snap_to_frames: bool,
+}
+
+impl Default for CutParams {
+    fn default() -> Self {
+        CutParams {
+            threshold: Threshold::Auto,
+            min_silence: Time::from_millis(500),
+            margin_before: Time::from_millis(150),
+            margin_after: Time::from_millis(200),
+            min_clip: Time::from_millis(300),
+            fillers: FillerSet::auto(),
+            remove_repeats: false,
+            snap_to_frames: true,
+        }
+    }
+}
+
+impl CutParams {
+    /// Why these parameters cannot be used, naming the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |name: &str, v: Time, max_s: i64| {
+            if v < Time::ZERO || v > Time::from_millis(max_s * 1000) {
+                Err(format!("{name} must be between 0 and {max_s} s (got {v})"))
+            } else {
+                Ok(())
+            }
+        };
+        check("min_silence", self.min_silence, 3600)?;
+        check("margin_before", self.margin_before, 60)?;
+        check("margin_after", self.margin_after, 60)?;
+        check("min_clip", self.min_clip, 3600)?;
+        if let Threshold::Db(d) = self.threshold {
+            if !(-100.0..=0.0).contains(&d) {
+                return Err(format!("threshold {d} dB is outside −100…0 dB"));
+            }
+        }
+        self.fillers.validate()
+    }
+
+    /// How the caller should detect speech for this cut: this threshold, and gaps bridged
+    /// inside detection no longer than `min_silence` (the plan bridges the rest).
+    pub fn speech_params(&self) -> SpeechParams {
+        let d = SpeechParams::default();
+        SpeechParams {
+            threshold: self.threshold,
+            min_silence: d.min_silence.min(self.min_silence),
+            min_speech: d.min_speech,
+        }
+    }
+}
+
+/// Why a span was removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "lowercase")]
+pub enum Reason {
+    Silence,
+    /// A filler word, named by its list entry ("um", "嗯").
+    Filler {
+        word: String,
+    },
+    /// The first copy of a repeated word or phrase.
+    Repeat {
+        word: String,
+    },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Silence => f.write_str("silence"),
+            Reason::Filler { word } => write!(f, "filler {word:?}"),
+            Reason::Repeat { word } => write!(f, "repeat {word:?}"),
+        }
+    }
+}
+
+/// A removed span and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(flatten)]
+    pub reason: Reason,
+}
+
+/// What to keep of a source: sorted, disjoint, non-touching kept spans within
+/// `[0, duration)`, and the rest as removed spans with their reasons.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EditPlan {
+    pub duration: Time,
+    /// The frame grid the cuts are on, if they were snapped.
+    pub grid: Option<FrameGrid>,
+    pub keep: Vec<Span>,
+    /// The complement of `keep` in `[0, duration)`, split by reason.
+    pub removed: Vec<Removed>,
+}
+
+impl EditPlan {
+    /// A plan that keeps all of `[0, duration)`.
+    pub fn keep_all(duration: Time) -> EditPlan {
+        EditPlan::from_keep(duration, &[Span::new(Time::ZERO, duration)], &[], None)
+    }
+
+    /// A plan from kept spans (normalized, clipped to the media) and the word cuts that
+    /// name the removed parts; the rest of the removed time is silence.
+    pub fn from_keep(
+        duration: Time,
+        keep: &[Span],
+        cuts: &[Removed],
+        grid: Option<FrameGrid>,
+    ) -> EditPlan {
+        let within = Span::new(Time::ZERO, duration.max(Time::ZERO));
+        let keep = intersection(keep, &[within]);
+        let mut removed: Vec<Removed> = Vec::new();
+        let mut push = |span: Span, reason: Reason| {
+            if span.is_empty() {
+                return;
+            }
+            match removed.last_mut() {
+                Some(last) if last.span.end == span.start && last.reason == reason => {
+                    last.span.end = span.end
+                }
+                _ => removed.push(Removed { span, reason }),
+            }
+        };
+        for gap in invert(&keep, within) {
+            let mut cursor = gap.start;
+            for c in cuts {
+                let Some(s) = c.span.intersect(&gap) else {
+                    continue;
+                };
+                if s.end <= cursor {
+                    continue;
+                }
+                let s = Span::new(s.start.max(cursor), s.end);
+                push(Span::new(cursor, s.start), Reason::Silence);
+                push(s, c.reason.clone());
+                cursor = s.end;
+            }
+            push(Span::new(cursor, gap.end), Reason::Silence);
+        }
+        EditPlan {
+            duration: within.end,
+            grid,
+            keep,
+            removed,
+        }
+    }
+
+    /// Nothing kept: no speech was found.
+    pub fn is_empty(&self) -> bool {
+        self.keep.is_empty()
+    }
+    /// The duration of the cut result.
+    pub fn kept(&self) -> Time {
+        total(&self.keep)
+    }
+    /// How much shorter the result is than the source.
+    pub fn saved(&self) -> Time {
+        self.duration - self.kept()
+    }
+    /// Source time → output time.
+    pub fn time_map(&self) -> TimeMap {
+        TimeMap::new(&self.keep)
+    }
+    /// Removed time by reason: (silence, fillers, repeats).
+    pub fn removed_by_reason(&self) -> (Time, Time, Time) {
+        let mut t = (Time::ZERO, Time::ZERO, Time::ZERO);
+        for r in &self.removed {
+            match r.reason {
+                Reason::Silence => t.0 += r.span.duration(),
+                Reason::Filler { .. } => t.1 += r.span.duration(),
+                Reason::Repeat { .. } => t.2 += r.span.duration(),
+            }
+        }
+        t
+    }
+}
+
+/// The cut list as a person reads it (for `--dry-run`): one line per span, then the totals.
+impl fmt::Display for EditPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut lines: Vec<(Span, String)> = self
+            .keep
+            .iter()
+            .map(|s| (*s, "keep".to_string()))
+            .chain(
+                self.removed
+                    .iter()
+                    .map(|r| (r.span, format!("cut   {}", r.reason))),
+            )
+            .collect();
+        lines.sort_by_key(|l| l.0);
+        for (s, what) in lines {
+            writeln!(
+                f,
+                "{} → {}  {:>9}  {what}",
+                s.start.clock('.'),
+                s.end.clock('.'),
+                s.duration().to_string()
+            )?;
+        }
+        let pct = if self.duration > Time::ZERO {
+            100.0 * self.saved().as_secs_f64() / self.duration.as_secs_f64()
+        } else {
+            0.0
+        };
+        write!(
+            f,
+            "kept {} of {}, saved {} ({pct:.1}%)",
+            self.kept(),
+            self.duration,
+            self.saved()
+        )
+    }
+}
+
+/// Whether `s` overlaps a span of the normalized set `set`.
+fn overlaps_any(set: &[Span], s: Span) -> bool {
+    let i = set.partition_point(|x| x.end <= s.start);
+    set.get(i).is_some_and(|x| x.overlaps(&s))
+}
+
+/// The parts of `a` not in `b`.
+fn subtract(a: &[Span], b: &[Span], within: Span) -> Vec<Span> {
+    intersection(a, &invert(b, within))
+}
+
+/// Plans the cut of a source of `duration` from its `speech` spans (from
+/// [`crate::analysis::detect`] with [`CutParams::speech_params`]) and its transcript's
+/// `words` in `language` (for fillers and repeats; may be empty). With a video frame `grid`
+/// (a [`FrameGrid`]: the renderer's rate and first-frame time, or just a
+/// [`FrameRate`](super::FrameRate) for a video starting at 0) and `p.snap_to_frames`, cuts
+/// lie on it; pass `None::<FrameGrid>` for audio. See the [module docs](self).
+pub fn plan<G: Into<FrameGrid>>(
+    duration: Time,
+    speech: &[Span],
+    words: &[Word],
+    language: &str,
+    p: &CutParams,
+    grid: Option<G>,
+) -> EditPlan {
+    let within = Span::new(Time::ZERO, duration.max(Time::ZERO));
+    let fps: Option<FrameGrid> = grid.map(Into::into).filter(|_| p.snap_to_frames);
+    if within.is_empty() {
+        return EditPlan::from_keep(within.end, &[], &[], fps);
+    }
+    let speech = intersection(speech, &[within]);
+
+    // 1. Word cuts, out of the speech.
+    let mut cuts = find_cuts(words, language, &p.fillers, p.remove_repeats);
+    cuts.retain_mut(|c| match c.span.intersect(&within) {
+        Some(s) => {
+            c.span = s;
+            true
+        }
+        None => false,
+    });
+    let cut_spans = normalize(&cuts.iter().map(|c| c.span).collect::<Vec<_>>());
+    let soft = subtract(&speech, &cut_spans, within);
+
+    // 2. Short silences stay (also at the edges), measured as they will be cut: between
+    //    frame boundaries when snapping (so a second plan of this plan changes nothing).
+    let up = |t: Time| fps.map_or(t, |r| r.snap_up(t));
+    let down = |t: Time| fps.map_or(t, |r| r.snap_down(t));
+    let mut bridged: Vec<Span> = Vec::with_capacity(soft.len());
+    for s in &soft {
+        match bridged.last_mut() {
+            Some(last) if down(s.start) - up(last.end) < p.min_silence => last.end = s.end,
+            _ => bridged.push(*s),
+        }
+    }
+    if let Some(first) = bridged.first_mut() {
+        if down(first.start) - within.start < p.min_silence {
+            first.start = within.start;
+        }
+    }
+    if let Some(last) = bridged.last_mut() {
+        if within.end - up(last.end).min(within.end) < p.min_silence {
+            last.end = within.end;
+        }
+    }
+
+    // 3. Short pieces go, unless a kept word lies in them.
+    let kept_words: Vec<Span> = words
+        .iter()
+        .map(|w| Span::new(w.start, w.end))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let kept_words = subtract(&kept_words, &cut_spans, within);
+    bridged.retain(|s| s.duration() >= p.min_clip || overlaps_any(&kept_words, *s));
+    // The speech that survives: never cut below.
+    let speech_kept = intersection(&soft, &bridged);
+
+    // 4. Margins, fillers out again, slivers of margin dropped.
+    let padded = pad(&bridged, p.margin_before, p.margin_after, within);
+    let mut keep = subtract(&padded, &cut_spans, within);
+    keep.retain(|s| s.duration() >= p.min_clip || overlaps_any(&speech_kept, *s));
+
+    // 5. Outwards onto the frame grid.
+    if let Some(r) = fps {
+        let snapped: Vec<Span> = keep
+            .iter()
+            .map(|s| Span::new(r.snap_down(s.start), r.snap_up(s.end)))
+            .collect();
+        keep = intersection(&normalize(&snapped), &[within]);
+    }
+    EditPlan::from_keep(within.end, &keep, &cuts, fps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::FrameRate;
+    use crate::time::merge_gaps;
+
+    fn ms(a: i64, b: i64) -> Span {
+        Span::new(Time::from_millis(a), Time::from_millis(b))
+    }
+    fn word(t: &str, a: i64, b: i64) -> Word {
+        Word {
+            text: t.into(),
+            start: Time::from_millis(a),
+            end: Time::from_millis(b),
+            probability: 0.9,
+        }
+    }
+    fn bare() -> CutParams {
+        CutParams {
+            min_silence: Time::ZERO,
+            margin_before: Time::ZERO,
+            margin_after: Time::ZERO,
+            min_clip: Time::ZERO,
+            fillers: FillerSet::none(),
+            remove_repeats: false,
+            snap_to_frames: false,
+            ..CutParams::default()
+        }
+    }
+
+    #[test]
+    fn margins_silences_and_edges() {
+        let d = Time::from_millis(10_000);
+        let speech = [
+            ms(1000, 2000),
+            ms(2300, 3000),
+            ms(6000, 7000),
+            ms(9700, 9900),
+        ];
+        let p = plan(
+            d,
+            &speech,
+            &[],
+            "en",
+            &CutParams::default(),
+            None::<FrameGrid>,
+        );
+        // 0.3 s gap and the 0.1 s tail stay; margins 0.15 s before, 0.2 s after.
+        assert_eq!(
+            p.keep,
+            vec![ms(850, 3200), ms(5850, 7200), ms(9550, 10_000)]
+        );
+        assert_eq!(p.kept(), Time::from_millis(2350 + 1350 + 450));
+        assert_eq!(p.saved(), d - p.kept());
+        assert!(p.removed.iter().all(|r| r.reason == Reason::Silence));
+        assert_eq!(p.removed[0].span, ms(0, 850));
+        // A short start is kept whole.
+        let p = plan(
+            d,
+            &[ms(300, 2000)],
+            &[],
+            "en",
+            &CutParams::default(),
+            None::<FrameGrid>,
+        );
+        assert_eq!(p.keep, vec![ms(0, 2200)]);
+    }
+
+    #[test]
+    fn short_blips_go_unless_they_hold_a_word() {
+        let d = Time::from_millis(10_000);
+        let speech = [ms(1000, 2000), ms(4000, 4100), ms(7000, 7200)];
+        let words = [word("Hello", 1000, 2000), word("Yes.", 7000, 7200)];
+        let p = plan(
+            d,
+            &speech,
+            &words,
+            "en",
+            &CutParams::default(),
+            None::<FrameGrid>,
+        );
+        assert_eq!(p.keep, vec![ms(850, 2200), ms(6850, 7400)]);
+    }
+
+    #[test]
+    fn fillers_are_cut_with_the_silence_around_them() {
+        let d = Time::from_millis(6000);
+        let p = CutParams::default();
+        // "word um word", all one speech span: the filler goes, joins word to word.
+        let words = [
+            word("So", 1000, 1500),
+            word("um", 1500, 1900),
+            word("yes", 1900, 2500),
+        ];
+        let plan1 = plan(d, &[ms(1000, 2500)], &words, "en", &p, None::<FrameGrid>);
+        assert_eq!(plan1.keep, vec![ms(850, 1500), ms(1900, 2700)]);
+        assert_eq!(
+            plan1.removed[1],
+            Removed {
+                span: ms(1500, 1900),
+                reason: Reason::Filler { word: "um".into() }
+            }
+        );
+        // Pauses around the filler: margins on the word side only.
+        let words = [
+            word("So", 1000, 1500),
+            word("um", 2000, 2400),
+            word("yes", 3000, 3500),
+        ];
+        let speech = [ms(1000, 1500), ms(2000, 2400), ms(3000, 3500)];
+        let plan2 = plan(d, &speech, &words, "en", &p, None::<FrameGrid>);
+        assert_eq!(plan2.keep, vec![ms(850, 1700), ms(2850, 3700)]);
+        let (sil, fill, rep) = plan2.removed_by_reason();
+        assert_eq!(
+            (sil, fill, rep),
+            (
+                d - plan2.kept() - Time::from_millis(400),
+                Time::from_millis(400),
+                Time::ZERO
+            )
+        );
+    }
+
+    #[test]
+    fn frames_snap_outwards() {
+        let d = Time::from_millis(5000);
+        let r = FrameGrid::from(FrameRate::new(25, 1).unwrap());
+        let mut p = bare();
+        p.snap_to_frames = true;
+        let plan1 = plan(d, &[ms(1010, 2030)], &[], "en", &p, Some(r));
+        assert_eq!(plan1.keep, vec![ms(1000, 2040)]);
+        assert_eq!(plan1.grid, Some(r));
+        // A video whose first frame is at 10 ms.
+        let late = FrameGrid::new(r.rate, Time::from_millis(10));
+        let plan2 = plan(d, &[ms(1030, 2030)], &[], "en", &p, Some(late));
+        assert_eq!(plan2.keep, vec![ms(1010, 2050)]);
+        p.snap_to_frames = false;
+        assert_eq!(
+            plan(d, &[ms(1010, 2030)], &[], "en", &p, Some(r)).keep,
+            vec![ms(1010, 2030)]
+        );
+    }
+
+    #[test]
+    fn nothing_spoken_is_an_empty_plan() {
+        let d = Time::from_millis(5000);
+        let p = plan(d, &[], &[], "en", &CutParams::default(), None::<FrameGrid>);
+        assert!(p.is_empty());
+        assert_eq!(
+            p.removed,
+            vec![Removed {
+                span: ms(0, 5000),
+                reason: Reason::Silence
+            }]
+        );
+        assert!(plan(
+            Time::ZERO,
+            &[ms(0, 10)],
+            &[],
+            "en",
+            &CutParams::default(),
+            None::<FrameGrid>
+        )
+        .is_empty());
+        assert_eq!(EditPlan::keep_all(d).keep, vec![ms(0, 5000)]);
+    }
+
+    #[test]
+    fn params_validate_and_deserialize() {
+        assert!(CutParams::default().validate().is_ok());
+        let bad = CutParams {
+            margin_before: Time::from_millis(-1),
+            ..CutParams::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("margin_before"));
+        let p: CutParams = serde_json::from_str(
+            r#"{"min_silence": "300ms", "margin_after": 0.25, "fillers": ["zh", "那个"], "threshold": "-35dB"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.min_silence, Time::from_millis(300));
+        assert_eq!(p.margin_after, Time::from_millis(250));
+        assert_eq!(p.margin_before, Time::from_millis(150));
+        assert_eq!(p.fillers.to_string(), "zh,那个");
+        assert_eq!(p.threshold, Threshold::Db(-35.0));
+        let err = serde_json::from_str::<CutParams>(r#"{"min_silense": 1}"#).unwrap_err();
+        assert!(err.to_string().contains("min_silense"), "{err}");
+        assert!(serde_json::from_str::<CutParams>(r#"{"min_clip": -1}"#).is_err());
+        let back: CutParams = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(p.speech_params().min_silence, Time::from_millis(200));
+    }
+
+    #[test]
+    fn plans_round_trip_through_json() {
+        let words = [
+            word("So", 1000, 1500),
+            word("um", 1500, 1900),
+            word("yes", 1900, 2500),
+        ];
+        let fps = FrameRate::new(30000, 1001).map(FrameGrid::from);
+        let p = plan(
+            Time::from_millis(6000),
+            &[ms(1000, 2500)],
+            &words,
+            "en",
+            &CutParams::default(),
+            fps,
+        );
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(
+            json.contains(r#""grid":{"rate":"30000/1001","origin":0.0}"#),
+            "{json}"
+        );
+        assert!(json.contains(r#""reason":"filler","word":"um""#), "{json}");
+        let back: EditPlan = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+    }
+
+    #[test]
+    fn the_cut_list_reads_well() {
+        let p = plan(
+            Time::from_millis(4000),
+            &[ms(1000, 2000)],
+            &[],
+            "en",
+            &CutParams::default(),
+            None::<FrameGrid>,
+        );
+        let text = p.to_string();
+        assert!(
+            text.contains("00:00:00.850 → 00:00:02.200     1.350s  keep"),
+            "{text}"
+        );
+        assert!(text.contains("cut   silence"), "{text}");
+        assert!(
+            text.ends_with("kept 1.350s of 4.000s, saved 2.650s (66.2%)"),
+            "{text}"
+        );
+    }
+
+    // ---- properties over random inputs ----
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, m: i64) -> i64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as i64) % m.max(1)
+        }
+    }
+
+    /// Random speech, words inside it (some fillers, some repeats) and parameters.
+    fn random_case(rng: &mut Rng) -> (Time, Vec<Span>, Vec<Word>, CutParams, Option<FrameGrid>) {
+        let dur = 1000 + rng.next(20_000);
+        let mut speech = Vec::new();
+        let mut words = Vec::new();
+        let mut t = rng.next(1500);
+        while t < dur {
+            let len = 20 + rng.next(2500);
+            let s = ms(t, (t + len).min(dur));
+            speech.push(s);
+            // Words tile parts of the span, sometimes overlapping their neighbours.
+            let mut w = s.start.as_millis();
+            while w + 80 < s.end.as_millis() && rng.next(5) > 0 {
+                let wl = 80 + rng.next(400);
+                let text =
+                    ["um", "I", "think", "uh", "so", "嗯", "我", "well"][rng.next(8) as usize];
+                let skew = rng.next(60) - 30;
+                words.push(word(text, w + skew.min(0), (w + wl).min(s.end.as_millis())));
+                w += wl + rng.next(3) * 40;
+            }
+            t += len + rng.next(2500);
+        }
+        let pick = |rng: &mut Rng, max: i64| Time::from_millis(rng.next(max));
+        let p = CutParams {
+            min_silence: pick(rng, 900),
+            margin_before: pick(rng, 400),
+            margin_after: pick(rng, 400),
+            min_clip: pick(rng, 600),
+            fillers: ["none", "auto", "en", "zh", "both"][rng.next(5) as usize]
+                .parse()
+                .unwrap(),
+            remove_repeats: rng.next(2) == 0,
+            snap_to_frames: rng.next(3) > 0,
+            ..CutParams::default()
+        };
+        let rate: FrameRate = ["25", "30000/1001", "24", "60"][rng.next(4) as usize]
+            .parse()
+            .unwrap();
+        let origin = Time::from_millis([0, 0, 17, 67][rng.next(4) as usize]);
+        let fps = Some(FrameGrid::new(rate, origin));
+        (
+            Time::from_millis(dur),
+            speech,
+            words,
+            p,
+            fps.filter(|_| rng.next(4) > 0),
+        )
+    }
+
+    fn covers(set: &[Span], s: Span) -> bool {
+        s.is_empty() || intersection(set, &[s]) == vec![s]
+    }
+
+    #[test]
+    fn plan_invariants_on_random_input() {
+        let mut rng = Rng(0x5eed_cafe_f00d_0001);
+        for case in 0..400 {
+            let (d, speech, words, p, fps) = random_case(&mut rng);
+            let pl = plan(d, &speech, &words, "", &p, fps);
+            let within = Span::new(Time::ZERO, d);
+            // Sorted, disjoint, not touching, inside the media.
+            for w in pl.keep.windows(2) {
+                assert!(w[0].end < w[1].start, "case {case}: {:?}", pl.keep);
+            }
+            assert!(pl
+                .keep
+                .iter()
+                .all(|s| !s.is_empty() && covers(&[within], *s)));
+            // Keep and removed tile the media.
+            let removed: Vec<Span> = pl.removed.iter().map(|r| r.span).collect();
+            assert!(intersection(&pl.keep, &removed).is_empty(), "case {case}");
+            assert_eq!(total(&pl.keep) + total(&removed), d, "case {case}");
+            for w in pl.removed.windows(2) {
+                assert!(w[0].span.end <= w[1].span.start);
+            }
+            assert_eq!(pl.saved() + pl.kept(), d);
+
+            let cuts = find_cuts(&words, "", &p.fillers, p.remove_repeats);
+            let cut_spans = normalize(&cuts.iter().map(|c| c.span).collect::<Vec<_>>());
+            let frame = pl.grid.map_or(Time::ZERO, |g| g.rate.time_of(1));
+            // On the frame grid (or at the media's start and end).
+            if let Some(g) = pl.grid {
+                for s in &pl.keep {
+                    assert!(
+                        s.start == Time::ZERO || g.snap_down(s.start) == s.start,
+                        "case {case}"
+                    );
+                    assert!(s.end == d || g.snap_down(s.end) == s.end, "case {case}");
+                }
+            }
+            // No filler survives, but for a frame of rounding next to a cut.
+            for c in &cut_spans {
+                let inner = Span::new(c.start + frame, c.end - frame);
+                assert!(
+                    intersection(&pl.keep, &[inner]).is_empty(),
+                    "case {case}: cut {c} kept in {:?}",
+                    pl.keep
+                );
+            }
+            // Every word that is not cut is kept whole if it lies in speech.
+            for w in &words {
+                let ws = Span::new(w.start, w.end);
+                let ws = subtract(&[ws], &cut_spans, within);
+                let in_speech = intersection(&ws, &speech) == ws;
+                if in_speech {
+                    for s in ws {
+                        assert!(
+                            covers(&pl.keep, s),
+                            "case {case}: word {s} lost: {:?}",
+                            pl.keep
+                        );
+                    }
+                }
+            }
+            // Speech long enough to count is kept, with its margins, cuts aside.
+            let soft = subtract(&speech, &cut_spans, within);
+            let long = merge_gaps(&soft, p.min_silence.max(Time(1)) - Time(1));
+            for s in long.iter().filter(|s| s.duration() >= p.min_clip) {
+                let want = pad(&[*s], p.margin_before, p.margin_after, within);
+                for piece in subtract(&want, &cut_spans, within) {
+                    // Slivers beyond the speech (margin, maybe a blip) shorter than
+                    // min_clip may go.
+                    if piece.duration() < p.min_clip && !piece.overlaps(s) {
+                        continue;
+                    }
+                    assert!(
+                        covers(&pl.keep, piece),
+                        "case {case}: {piece} of {s} not kept: {:?}",
+                        pl.keep
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn planning_a_plan_changes_nothing() {
+        let mut rng = Rng(0x1d3e_a5b7_0000_0042);
+        for case in 0..300 {
+            let (d, speech, words, mut p, fps) = random_case(&mut rng);
+            p.margin_before = Time::ZERO;
+            p.margin_after = Time::ZERO;
+            let once = plan(d, &speech, &words, "", &p, fps);
+            // The kept spans as speech, the same words: nothing more to cut.
+            let twice = plan(d, &once.keep, &words, "", &p, fps);
+            assert_eq!(twice.keep, once.keep, "case {case}");
+            let bare_twice = plan(d, &once.keep, &[], "", &bare(), None::<FrameGrid>);
+            assert_eq!(bare_twice.keep, once.keep, "case {case}: bare");
+        }
+    }
+}
