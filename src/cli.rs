@@ -75,6 +75,19 @@ pub struct CaptionArgs {
     /// Print a machine-readable JSON summary on stdout instead of the paths written.
     #[arg(long)]
     pub json: bool,
+    /// Write a per-input report (status, outputs, stage times, error) as JSON to FILE.
+    #[arg(long, value_name = "FILE", help_heading = "Batch")]
+    pub report: Option<PathBuf>,
+    /// Skip inputs whose outputs all exist and are newer than the input.
+    #[arg(long, help_heading = "Batch")]
+    pub skip_existing: bool,
+    /// Process only shard I of N of the sorted inputs (0-based), e.g. 2/8. Defaults from
+    /// JOB_COMPLETION_INDEX (with --shards) or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_name = "I/N", help_heading = "Batch")]
+    pub shard: Option<crate::batch::Shard>,
+    /// Number of shards when the index comes from the environment (a Kubernetes Indexed Job's completions).
+    #[arg(long, value_name = "N", help_heading = "Batch")]
+    pub shards: Option<usize>,
     /// Characters per subtitle line (default 42, or 16 for Chinese/Japanese/Korean).
     #[arg(long, value_name = "N", help_heading = "Subtitle rules")]
     pub max_line_chars: Option<f32>,

@@ -13,6 +13,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::asr::{model, Replay, TranscribeOptions, Transcriber, Whisper};
 use crate::batch;
 use crate::cli::{CaptionArgs, Cli, Command, ModelCommand};
+use crate::output::output_path;
 use crate::pipeline::{self, CaptionJob, Event, Outcome, Script};
 
 /// Exit codes: all done / some inputs failed / usage or configuration error.
@@ -202,32 +203,52 @@ pub fn prepare(
     ))
 }
 
-fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
+/// The inputs of a batch command after expansion and sharding, and the arguments that
+/// matched nothing (already failed: `(input, error line)`).
+struct Batch {
+    inputs: Vec<PathBuf>,
+    failed: Vec<(String, String)>,
+}
+
+fn batch_inputs(args: &CaptionArgs) -> Result<Batch> {
     let (inputs, bad) = batch::expand(&args.inputs);
-    // Configuration problems stop the run before any work: exit code 2.
-    let (Prepared { job, engine, .. }, jobs) = prepare(&args, script, inputs.len())?;
-    let mut failed: Vec<(String, String)> = Vec::new();
-    for b in &bad {
-        failed.push((
-            b.arg.display().to_string(),
-            format!("{}: {}", b.arg.display(), b.cause),
-        ));
-    }
-    if let Some(dir) = &args.out_dir {
+    let shard = batch::Shard::resolve(args.shard, args.shards, &|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?;
+    let inputs = match shard {
+        Some(s) => s.select(&inputs),
+        None => inputs,
+    };
+    let failed = bad.iter().map(|b| (b.arg.display().to_string(), format!("{}: {}", b.arg.display(), b.cause))).collect();
+    Ok(Batch { inputs, failed })
+}
+
+/// One input's work: `(index, input, progress)`.
+type OneInput<'a> = dyn Fn(usize, &Path, &mut dyn FnMut(Event)) -> Result<Outcome> + Sync + 'a;
+
+/// Runs `one` over the inputs (skipping up-to-date ones with --skip-existing), shows
+/// progress, prints the summary, writes the report; exit code 1 when any input failed.
+fn run_inputs(
+    args: &CaptionArgs,
+    batch: Batch,
+    jobs: usize,
+    writes: bool,
+    expected: &dyn Fn(&Path) -> Vec<PathBuf>,
+    one: &OneInput,
+    ui: &Ui,
+) -> Result<i32> {
+    let Batch { inputs, mut failed } = batch;
+    let (inputs, skipped): (Vec<PathBuf>, Vec<PathBuf>) =
+        inputs.into_iter().partition(|p| !(args.skip_existing && batch::up_to_date(p, &expected(p))));
+    if let Some(dir) = args.out_dir.as_ref().filter(|_| writes) {
         if let Err(e) = crate::output::ensure_dir(dir) {
             for p in &inputs {
                 failed.push((p.display().to_string(), format!("{}: {e:#}", p.display())));
             }
-            return finish(&[], failed, args.json, ui);
+            return finish(&[], &skipped, failed, args, ui);
         }
     }
-
     let progress = Progress::new(&inputs, ui.quiet);
-    let results = pipeline::caption_all(&inputs, &job, engine.as_ref(), jobs, &|i, e| {
-        progress.event(i, e)
-    });
+    let results = pipeline::run_all(&inputs, jobs, &|i, p| one(i, p, &mut |e| progress.event(i, e)));
     progress.clear();
-
     let mut done = Vec::new();
     for (input, r) in inputs.iter().zip(results) {
         match r {
@@ -235,74 +256,51 @@ fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
             Err(e) => failed.push((input.display().to_string(), one_line(&e))),
         }
     }
-    finish(&done, failed, args.json, ui)
+    finish(&done, &skipped, failed, args, ui)
+}
+
+fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
+    let batch = batch_inputs(&args)?;
+    // Configuration problems stop the run before any work: exit code 2.
+    let (Prepared { job, engine, .. }, jobs) = prepare(&args, script, batch.inputs.len())?;
+    let expected = |p: &Path| job.formats.iter().map(|f| output_path(p, job.out_dir.as_deref(), f.ext())).collect();
+    run_inputs(&args, batch, jobs, true, &expected, &|_, p, on| pipeline::caption(p, &job, engine.as_ref(), on), ui)
 }
 
 fn cut(args: crate::cli::CutArgs, ui: &Ui) -> Result<i32> {
-    let (inputs, bad) = batch::expand(&args.caption.inputs);
+    let batch = batch_inputs(&args.caption)?;
     let mut params = crate::edit::CutParams::default();
     let mut render = crate::media::render::RenderOptions::default();
     args.apply(&mut params, &mut render);
-    params
-        .validate()
-        .map_err(|e| anyhow::anyhow!("invalid cut setting: {e}"))?;
+    params.validate().map_err(|e| anyhow::anyhow!("invalid cut setting: {e}"))?;
     render.validate()?;
     let timeline = match &args.timeline {
         None => None,
         Some(None) => Some(pipeline::TimelineOut::Beside),
-        Some(Some(p)) if inputs.len() + bad.len() > 1 => {
+        Some(Some(p)) if batch.inputs.len() + batch.failed.len() > 1 => {
             bail!("--timeline {} names one file but there are several inputs; use --timeline alone for NAME.timeline.png", p.display())
         }
         Some(Some(p)) => Some(pipeline::TimelineOut::File(p.clone())),
     };
-    let cut_job = pipeline::CutJob {
-        params,
-        render,
-        burn_in: args.burn_in,
-        exports: args.export.clone(),
-        timeline,
-        dry_run: args.dry_run,
-    };
-    let (Prepared { job, engine, .. }, jobs) = prepare(&args.caption, None, inputs.len())?;
-    let mut failed: Vec<(String, String)> = bad
-        .iter()
-        .map(|b| {
-            (
-                b.arg.display().to_string(),
-                format!("{}: {}", b.arg.display(), b.cause),
-            )
-        })
-        .collect();
-    if let Some(dir) = args.caption.out_dir.as_ref().filter(|_| !args.dry_run) {
-        if let Err(e) = crate::output::ensure_dir(dir) {
-            for p in &inputs {
-                failed.push((p.display().to_string(), format!("{}: {e:#}", p.display())));
-            }
-            return finish(&[], failed, args.caption.json, ui);
-        }
-    }
-    let progress = Progress::new(&inputs, ui.quiet);
-    let results = pipeline::run_all(&inputs, jobs, &|i, p| {
-        pipeline::cut(p, &job, &cut_job, engine.as_ref(), &mut |e| {
-            progress.event(i, e)
-        })
-    });
-    progress.clear();
-    let mut done = Vec::new();
-    for (input, r) in inputs.iter().zip(results) {
-        match r {
-            Ok(o) => done.push(o),
-            Err(e) => failed.push((input.display().to_string(), one_line(&e))),
-        }
-    }
-    if args.dry_run && !args.caption.json {
-        for o in &done {
-            if let Some(list) = &o.cut_list {
+    let cut_job = pipeline::CutJob { params, render, burn_in: args.burn_in, exports: args.export.clone(), timeline, dry_run: args.dry_run };
+    let (Prepared { job, engine, .. }, jobs) = prepare(&args.caption, None, batch.inputs.len())?;
+    let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
+    let dry = args.dry_run && !args.caption.json;
+    run_inputs(
+        &args.caption,
+        batch,
+        jobs,
+        !args.dry_run,
+        &expected,
+        &|_, p, on| {
+            let o = pipeline::cut(p, &job, &cut_job, engine.as_ref(), on)?;
+            if let Some(list) = o.cut_list.as_ref().filter(|_| dry) {
                 println!("{}:\n{list}", o.input.display());
             }
-        }
-    }
-    finish(&done, failed, args.caption.json, ui)
+            Ok(o)
+        },
+        ui,
+    )
 }
 
 /// An error chain on one line: `file: cause: detail`, skipping repeats (a cause whose text
@@ -322,7 +320,7 @@ pub fn one_line(e: &anyhow::Error) -> String {
     line
 }
 
-fn finish(done: &[Outcome], failed: Vec<(String, String)>, json: bool, ui: &Ui) -> Result<i32> {
+fn finish(done: &[Outcome], skipped: &[PathBuf], failed: Vec<(String, String)>, args: &CaptionArgs, ui: &Ui) -> Result<i32> {
     for o in done {
         if ui.verbose {
             ui.info(format!(
@@ -340,12 +338,17 @@ fn finish(done: &[Outcome], failed: Vec<(String, String)>, json: bool, ui: &Ui) 
     for (_, msg) in &failed {
         eprintln!("error: {msg}");
     }
-    if json {
-        let summary = serde_json::json!({
-            "done": done,
-            "failed": failed.iter().map(|(input, error)| serde_json::json!({"input": input, "error": error})).collect::<Vec<_>>(),
-        });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+    let report = report_json(done, skipped, &failed);
+    if let Some(path) = &args.report {
+        let mut staged = crate::output::Staged::default();
+        let body = serde_json::to_string_pretty(&report)? + "\n";
+        staged
+            .add(Path::new(""), path.clone(), body.as_bytes())
+            .and_then(|_| staged.commit())
+            .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for o in done {
             for p in &o.outputs {
@@ -353,14 +356,58 @@ fn finish(done: &[Outcome], failed: Vec<(String, String)>, json: bool, ui: &Ui) 
             }
         }
     }
-    if !done.is_empty() || !failed.is_empty() {
-        ui.info(format!("{} done, {} failed", done.len(), failed.len()));
+    if !ui.quiet && done.len() + skipped.len() + failed.len() > 1 {
+        eprint!("{}", summary_table(done, skipped, &failed));
     }
-    Ok(if failed.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
+    if !done.is_empty() || !failed.is_empty() || !skipped.is_empty() {
+        let skip = if skipped.is_empty() { String::new() } else { format!(", {} skipped (up to date)", skipped.len()) };
+        ui.info(format!("{} done, {} failed{skip}", done.len(), failed.len()));
+    }
+    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// The machine-readable summary: `--json` on stdout and `--report FILE`.
+fn report_json(done: &[Outcome], skipped: &[PathBuf], failed: &[(String, String)]) -> serde_json::Value {
+    let mut inputs: Vec<serde_json::Value> = Vec::new();
+    for o in done {
+        let mut v = serde_json::to_value(o).expect("plain data");
+        v["status"] = "done".into();
+        inputs.push(v);
+    }
+    for p in skipped {
+        inputs.push(serde_json::json!({"input": p, "status": "skipped"}));
+    }
+    for (input, error) in failed {
+        inputs.push(serde_json::json!({"input": input, "status": "failed", "error": error}));
+    }
+    serde_json::json!({
+        "done": done.len(),
+        "failed": failed.len(),
+        "skipped": skipped.len(),
+        "inputs": inputs,
     })
+}
+
+/// A plain-text table of every input's fate, for the end of a batch run.
+fn summary_table(done: &[Outcome], skipped: &[PathBuf], failed: &[(String, String)]) -> String {
+    let mut rows: Vec<[String; 4]> = vec![["status".into(), "media".into(), "took".into(), "input".into()]];
+    for o in done {
+        let took = o.decode_seconds + o.analysis_seconds + o.transcribe_seconds + o.write_seconds + o.render_seconds.unwrap_or(0.0);
+        rows.push(["done".into(), format!("{:.1}s", o.media_seconds), format!("{took:.1}s"), o.input.display().to_string()]);
+    }
+    for p in skipped {
+        rows.push(["skipped".into(), "-".into(), "-".into(), p.display().to_string()]);
+    }
+    for (input, error) in failed {
+        let cause = error.strip_prefix(input.as_str()).map(|s| s.trim_start_matches(": ")).unwrap_or(error);
+        rows.push(["FAILED".into(), "-".into(), "-".into(), format!("{input} ({cause})")]);
+    }
+    let w: Vec<usize> = (0..3).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&format!("{:<w0$}  {:>w1$}  {:>w2$}  {}\n", r[0], r[1], r[2], r[3], w0 = w[0], w1 = w[1], w2 = w[2]));
+    }
+    out
 }
 
 /// Progress bars on stderr: one per file in flight, hidden when stderr is not a terminal.

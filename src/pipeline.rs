@@ -285,6 +285,23 @@ pub struct CutJob {
     pub dry_run: bool,
 }
 
+/// The files [`cut`] writes for `input` (for --skip-existing).
+pub fn cut_outputs(input: &Path, job: &CaptionJob, cut: &CutJob) -> Vec<PathBuf> {
+    let dir = job.out_dir.as_deref();
+    let mut v: Vec<PathBuf> = job.formats.iter().flat_map(|f| [output_path(input, dir, f.ext()), output_path(input, dir, &format!("cut.{}", f.ext()))]).collect();
+    v.extend(cut.exports.iter().map(|e| output_path(input, dir, e.ext())));
+    match &cut.timeline {
+        Some(TimelineOut::Beside) => v.push(output_path(input, dir, "timeline.png")),
+        Some(TimelineOut::File(p)) => v.push(p.clone()),
+        None => {}
+    }
+    match render::output_extension(input) {
+        Ok(ext) => v.push(output_path(input, dir, &format!("cut.{ext}"))),
+        Err(_) => v.clear(), // unreadable: never "up to date"
+    }
+    v
+}
+
 /// Cuts one input: captions on both timelines, the cut list exports, the timeline picture
 /// and the cut media, all committed together (nothing is written if any part fails).
 pub fn cut(

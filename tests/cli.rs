@@ -672,12 +672,19 @@ fn cue_starts_match_speech_onsets_and_rules_hold() {
 
 /// The fixture's truth sentences, each with start and end.
 fn sentences(truth_name: &str) -> Vec<(String, f64, f64)> {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(fixture(truth_name)).unwrap()).unwrap();
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(truth_name)).unwrap()).unwrap();
     v["sentences"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["text"].as_str().unwrap().to_string(), s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap()))
+        .map(|s| {
+            (
+                s["text"].as_str().unwrap().to_string(),
+                s["start"].as_f64().unwrap(),
+                s["end"].as_f64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -694,7 +701,11 @@ fn align_times_a_script_with_wrong_words() {
             text.split(' ')
                 .map(|w| {
                     n += 1;
-                    if n % 10 == 5 { "banana".to_string() } else { w.to_string() }
+                    if n % 10 == 5 {
+                        "banana".to_string()
+                    } else {
+                        w.to_string()
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -714,22 +725,34 @@ fn align_times_a_script_with_wrong_words() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/talk.json")).unwrap()).unwrap();
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/talk.json")).unwrap())
+            .unwrap();
     let segs = json["segments"].as_array().unwrap();
     assert_eq!(segs.len(), sents.len(), "one segment per script line");
     let mut errors = Vec::new();
     for (seg, (line, (_, start, end))) in segs.iter().zip(lines.iter().zip(&sents)) {
         let words = seg["words"].as_array().unwrap();
         let texts: Vec<&str> = words.iter().map(|w| w["text"].as_str().unwrap()).collect();
-        assert_eq!(texts.join(" "), *line, "the script's words, not the recogniser's");
+        assert_eq!(
+            texts.join(" "),
+            *line,
+            "the script's words, not the recogniser's"
+        );
         errors.push((words[0]["start"].as_f64().unwrap() - start).abs());
         errors.push((words.last().unwrap()["end"].as_f64().unwrap() - end).abs());
     }
     errors.sort_by(f64::total_cmp);
     let median = (errors[errors.len() / 2 - 1] + errors[errors.len() / 2]) / 2.0;
-    assert!(median <= 0.150, "median onset/offset error {median:.3} s: {errors:?}");
+    assert!(
+        median <= 0.150,
+        "median onset/offset error {median:.3} s: {errors:?}"
+    );
     let srt = parse_srt(&std::fs::read_to_string(dir.path().join("out/talk.srt")).unwrap());
-    assert!(srt.iter().any(|c| c.text.contains("banana")), "cues carry the script's text");
+    assert!(
+        srt.iter().any(|c| c.text.contains("banana")),
+        "cues carry the script's text"
+    );
 }
 
 /// `align --retime-only` on an SRT that is 1.2 s late and drifts by 2 %: same cues, same
@@ -740,11 +763,23 @@ fn align_retime_only_fixes_offset_and_drift_of_an_srt() {
     let sents = sentences("talk.truth.json");
     let stamp = |t: f64| {
         let ms = (t * 1000.0).round() as u64;
-        format!("{:02}:{:02}:{:02},{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+        format!(
+            "{:02}:{:02}:{:02},{:03}",
+            ms / 3_600_000,
+            ms / 60_000 % 60,
+            ms / 1000 % 60,
+            ms % 1000
+        )
     };
     let mut srt = String::new();
     for (i, (text, a, b)) in sents.iter().enumerate() {
-        srt.push_str(&format!("{}\n{} --> {}\n{}\n\n", i + 1, stamp(a * 1.02 + 1.2), stamp(b * 1.02 + 1.2), text));
+        srt.push_str(&format!(
+            "{}\n{} --> {}\n{}\n\n",
+            i + 1,
+            stamp(a * 1.02 + 1.2),
+            stamp(b * 1.02 + 1.2),
+            text
+        ));
     }
     let script = dir.path().join("late.srt");
     std::fs::write(&script, srt).unwrap();
@@ -763,10 +798,14 @@ fn align_retime_only_fixes_offset_and_drift_of_an_srt() {
     assert!(out.status.success(), "{}", stderr(&out));
     let cues = parse_srt(&std::fs::read_to_string(dir.path().join("out/talk.srt")).unwrap());
     assert_eq!(cues.len(), sents.len());
-    let mut errors: Vec<f64> = cues.iter().zip(&sents).map(|(c, (text, a, _))| {
-        assert_eq!(c.text, *text);
-        (c.start - a).abs()
-    }).collect();
+    let mut errors: Vec<f64> = cues
+        .iter()
+        .zip(&sents)
+        .map(|(c, (text, a, _))| {
+            assert_eq!(c.text, *text);
+            (c.start - a).abs()
+        })
+        .collect();
     errors.sort_by(f64::total_cmp);
     assert!(errors[errors.len() / 2] <= 0.150, "{errors:?}");
     assert!(errors.iter().all(|&e| e <= 0.3), "{errors:?}");
@@ -774,12 +813,103 @@ fn align_retime_only_fixes_offset_and_drift_of_an_srt() {
 
 #[test]
 fn align_needs_one_input_and_a_readable_script() {
-    let out = subcut().args(["align", "a.mp4", "b.mp4", "--script", "x.txt"]).output().unwrap();
+    let out = subcut()
+        .args(["align", "a.mp4", "b.mp4", "--script", "x.txt"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("exactly one media file"), "{}", stderr(&out));
-    let out = subcut().arg("align").arg(fixture("talk.mp4")).args(["--script", "/nonexistent/script.txt"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("exactly one media file"),
+        "{}",
+        stderr(&out)
+    );
+    let out = subcut()
+        .arg("align")
+        .arg(fixture("talk.mp4"))
+        .args(["--script", "/nonexistent/script.txt"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("/nonexistent/script.txt"), "{err}");
+}
+
+/// Issue 5's batch behaviour: a directory with good files, a corrupt one and a non-media
+/// one: the good ones are done, the report lists the failures, exit code 1; a second run
+/// with --skip-existing skips the good ones; shards 0/3, 1/3, 2/3 cover every input once.
+#[test]
+fn batch_report_skip_existing_and_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(inbox.join("sub")).unwrap();
+    std::fs::copy(fixture("talk.mp4"), inbox.join("a talk.mp4")).unwrap();
+    std::fs::copy(fixture("voice.mp3"), inbox.join("sub/voice.mp3")).unwrap();
+    std::fs::copy(fixture("late-audio.mkv"), inbox.join("late.mkv")).unwrap();
+    std::fs::copy(fixture("bad/truncated.mp4"), inbox.join("corrupt.mp4")).unwrap();
+    std::fs::copy(fixture("bad/not-media.mp4"), inbox.join("notes.mp4")).unwrap();
+    let fake = fake_transcript(dir.path());
+    let run = |extra: &[&str], out: &Path| {
+        subcut()
+            .arg("caption")
+            .arg(&inbox)
+            .arg("--fake-transcript")
+            .arg(&fake)
+            .arg("-o")
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out_dir = dir.path().join("out");
+    let report = dir.path().join("report.json");
+    let o = run(&["--report", report.to_str().unwrap()], &out_dir);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(files_in(&out_dir), ["a talk.srt", "late.srt", "voice.srt"]);
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!((r["done"].as_u64(), r["failed"].as_u64(), r["skipped"].as_u64()), (Some(3), Some(2), Some(0)));
+    let failed: Vec<&str> = r["inputs"].as_array().unwrap().iter().filter(|i| i["status"] == "failed").map(|i| i["input"].as_str().unwrap()).collect();
+    assert!(failed.iter().any(|f| f.ends_with("corrupt.mp4")) && failed.iter().any(|f| f.ends_with("notes.mp4")), "{failed:?}");
+    for i in r["inputs"].as_array().unwrap() {
+        if i["status"] == "failed" {
+            assert!(i["error"].as_str().unwrap().contains(i["input"].as_str().unwrap()), "{i}");
+        } else {
+            assert!(i["outputs"][0].as_str().unwrap().ends_with(".srt") && i["media_seconds"].as_f64().unwrap() > 1.0, "{i}");
+        }
+    }
+    let err = stderr(&o);
+    assert!(err.contains("FAILED") && err.contains("3 done, 2 failed"), "summary table: {err}");
+
+    // Second run: the three good inputs are up to date.
+    let o = run(&["--skip-existing", "--json"], &out_dir);
+    assert_eq!(o.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((r["done"].as_u64(), r["skipped"].as_u64()), (Some(0), Some(3)), "{r}");
+
+    // Shards: disjoint and complete.
+    let mut seen: Vec<String> = Vec::new();
+    for i in 0..3 {
+        let o = run(&["--shard", &format!("{i}/3"), "--json"], &dir.path().join(format!("s{i}")));
+        let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+        for inp in r["inputs"].as_array().unwrap() {
+            seen.push(inp["input"].as_str().unwrap().to_string());
+        }
+    }
+    seen.sort();
+    let mut all: Vec<String> = ["a talk.mp4", "corrupt.mp4", "late.mkv", "notes.mp4", "sub/voice.mp3"].iter().map(|n| inbox.join(n).display().to_string()).collect();
+    all.sort();
+    assert_eq!(seen, all);
+    // The index may come from a Kubernetes Indexed Job.
+    let o = subcut()
+        .arg("caption")
+        .arg(&inbox)
+        .arg("--fake-transcript")
+        .arg(&fake)
+        .args(["--shards", "5", "--json", "-o"])
+        .arg(dir.path().join("k"))
+        .env("JOB_COMPLETION_INDEX", "2")
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["inputs"].as_array().unwrap().len(), 1, "{r}");
 }

@@ -66,7 +66,11 @@ fn split_tokens(text: &str) -> Vec<String> {
 /// Lowercase letters and digits only; Traditional Chinese folded to Simplified so either
 /// script matches.
 fn norm(s: &str) -> String {
-    crate::subtitle::zh::to_simplified(s).chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    crate::subtitle::zh::to_simplified(s)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Recognised words split like script words (CJK words into characters sharing the word's time).
@@ -81,7 +85,12 @@ pub fn heard_tokens(t: &Transcript) -> Vec<Word> {
             let a = w.start + Time(dur.0 * acc as i64 / total as i64);
             acc += tok.chars().count();
             let b = w.start + Time(dur.0 * acc as i64 / total as i64);
-            out.push(Word { text: tok, start: a, end: b, probability: w.probability });
+            out.push(Word {
+                text: tok,
+                start: a,
+                end: b,
+                probability: w.probability,
+            });
         }
     }
     out
@@ -97,7 +106,9 @@ fn similarity(a: &str, b: &str) -> f32 {
     for i in 1..=a.len() {
         let mut cur = vec![i; b.len() + 1];
         for j in 1..=b.len() {
-            cur[j] = (prev[j - 1] + usize::from(a[i - 1] != b[j - 1])).min(prev[j] + 1).min(cur[j - 1] + 1);
+            cur[j] = (prev[j - 1] + usize::from(a[i - 1] != b[j - 1]))
+                .min(prev[j] + 1)
+                .min(cur[j - 1] + 1);
         }
         prev = cur;
     }
@@ -183,7 +194,10 @@ pub fn align(script: &[String], heard: &[String]) -> Vec<Option<usize>> {
 /// between the paired neighbours (proportional to length, at most ~0.1 s per character).
 pub fn time_words(script: &[ScriptWord], heard: &[Word], pairs: &[Option<usize>]) -> Vec<Word> {
     let n = script.len();
-    let mut times: Vec<Option<(Time, Time)>> = pairs.iter().map(|p| p.map(|j| (heard[j].start, heard[j].end))).collect();
+    let mut times: Vec<Option<(Time, Time)>> = pairs
+        .iter()
+        .map(|p| p.map(|j| (heard[j].start, heard[j].end)))
+        .collect();
     // Keep paired times monotonic.
     let mut last = Time::ZERO;
     for t in times.iter_mut().flatten() {
@@ -228,7 +242,12 @@ pub fn time_words(script: &[ScriptWord], heard: &[Word], pairs: &[Option<usize>]
         .zip(times)
         .map(|(w, t)| {
             let (s, e) = t.expect("every word timed");
-            Word { text: w.text.clone(), start: s, end: e, probability: 1.0 }
+            Word {
+                text: w.text.clone(),
+                start: s,
+                end: e,
+                probability: 1.0,
+            }
         })
         .collect()
 }
@@ -243,14 +262,23 @@ pub fn aligned_transcript(script: &[ScriptWord], heard: &Transcript) -> Transcri
     let mut segments: Vec<Segment> = Vec::new();
     for (i, w) in timed.into_iter().enumerate() {
         if i == 0 || script[i - 1].line != script[i].line {
-            segments.push(Segment { start: w.start, end: w.end, text: String::new(), words: Vec::new(), no_speech_probability: 0.0 });
+            segments.push(Segment {
+                start: w.start,
+                end: w.end,
+                text: String::new(),
+                words: Vec::new(),
+                no_speech_probability: 0.0,
+            });
         }
         let seg = segments.last_mut().expect("pushed above");
         layout::join_into(&mut seg.text, &w.text);
         seg.end = seg.end.max(w.end);
         seg.words.push(w);
     }
-    Transcript { language: heard.language.clone(), segments }
+    Transcript {
+        language: heard.language.clone(),
+        segments,
+    }
 }
 
 /// How a subtitle file's times were corrected: `new = scale · old + offset`.
@@ -275,12 +303,19 @@ pub fn retime_cues(cues: &[Cue], heard: &Transcript) -> (Vec<Cue>, Fit) {
     let mut points: Vec<(f64, f64)> = Vec::new();
     let mut k = 0;
     for (ci, c) in cues.iter().enumerate() {
-        let words: Vec<usize> = (k..script.len()).take_while(|&i| script[i].line == ci).collect();
+        let words: Vec<usize> = (k..script.len())
+            .take_while(|&i| script[i].line == ci)
+            .collect();
         k += words.len();
-        let total: usize = words.iter().map(|&i| script[i].text.chars().count()).sum::<usize>().max(1);
+        let total: usize = words
+            .iter()
+            .map(|&i| script[i].text.chars().count())
+            .sum::<usize>()
+            .max(1);
         let mut acc = 0;
         for &i in &words {
-            let old = c.start.as_secs_f64() + (c.end - c.start).as_secs_f64() * acc as f64 / total as f64;
+            let old =
+                c.start.as_secs_f64() + (c.end - c.start).as_secs_f64() * acc as f64 / total as f64;
             acc += script[i].text.chars().count();
             if let Some(j) = pairs[i] {
                 if norm(&script[i].text) == norm(&heard_words[j].text) {
@@ -291,7 +326,14 @@ pub fn retime_cues(cues: &[Cue], heard: &Transcript) -> (Vec<Cue>, Fit) {
     }
     let matched = points.len();
     if matched < 2 {
-        return (cues.to_vec(), Fit { scale: 1.0, offset: Time::ZERO, matched });
+        return (
+            cues.to_vec(),
+            Fit {
+                scale: 1.0,
+                offset: Time::ZERO,
+                matched,
+            },
+        );
     }
     // Theil–Sen: median slope over pairs of points (subsampled when many), median intercept.
     let step = (matched / 400).max(1);
@@ -305,18 +347,36 @@ pub fn retime_cues(cues: &[Cue], heard: &Transcript) -> (Vec<Cue>, Fit) {
             }
         }
     }
-    let scale = if slopes.is_empty() { 1.0 } else { median(&mut slopes).clamp(0.5, 2.0) };
+    let scale = if slopes.is_empty() {
+        1.0
+    } else {
+        median(&mut slopes).clamp(0.5, 2.0)
+    };
     let mut intercepts: Vec<f64> = points.iter().map(|(x, y)| y - scale * x).collect();
     let offset = median(&mut intercepts);
     let map = |t: Time| Time::from_secs_f64((scale * t.as_secs_f64() + offset).max(0.0));
-    let mut out: Vec<Cue> = cues.iter().map(|c| Cue { start: map(c.start), end: map(c.end), text: c.text.clone() }).collect();
+    let mut out: Vec<Cue> = cues
+        .iter()
+        .map(|c| Cue {
+            start: map(c.start),
+            end: map(c.end),
+            text: c.text.clone(),
+        })
+        .collect();
     for i in 1..out.len() {
         if out[i].start < out[i - 1].end {
             out[i - 1].end = out[i].start;
         }
     }
     out.retain(|c| c.end > c.start);
-    (out, Fit { scale, offset: Time::from_secs_f64(offset), matched })
+    (
+        out,
+        Fit {
+            scale,
+            offset: Time::from_secs_f64(offset),
+            matched,
+        },
+    )
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -334,36 +394,83 @@ mod tests {
     use super::*;
 
     fn heard(words: &[(&str, f64, f64)]) -> Transcript {
-        let words: Vec<Word> = words.iter().map(|&(t, a, b)| Word { text: t.into(), start: Time::from_secs_f64(a), end: Time::from_secs_f64(b), probability: 0.9 }).collect();
+        let words: Vec<Word> = words
+            .iter()
+            .map(|&(t, a, b)| Word {
+                text: t.into(),
+                start: Time::from_secs_f64(a),
+                end: Time::from_secs_f64(b),
+                probability: 0.9,
+            })
+            .collect();
         Transcript {
             language: "en".into(),
-            segments: vec![Segment { start: words[0].start, end: words.last().unwrap().end, text: String::new(), words, no_speech_probability: 0.0 }],
+            segments: vec![Segment {
+                start: words[0].start,
+                end: words.last().unwrap().end,
+                text: String::new(),
+                words,
+                no_speech_probability: 0.0,
+            }],
         }
     }
 
     #[test]
     fn tokens_split_cjk_and_keep_punctuation() {
-        let w: Vec<String> = script_words(["我们用Python写代码，好吗？", "Hello, world!"]).into_iter().map(|w| w.text).collect();
-        assert_eq!(w, ["我", "们", "用", "Python", "写", "代", "码，", "好", "吗？", "Hello,", "world!"]);
+        let w: Vec<String> = script_words(["我们用Python写代码，好吗？", "Hello, world!"])
+            .into_iter()
+            .map(|w| w.text)
+            .collect();
+        assert_eq!(
+            w,
+            [
+                "我", "们", "用", "Python", "写", "代", "码，", "好", "吗？", "Hello,", "world!"
+            ]
+        );
     }
 
     #[test]
     fn alignment_pairs_matches_and_substitutions() {
-        let s: Vec<String> = "the train leaves the station at nine".split(' ').map(String::from).collect();
-        let h: Vec<String> = "the train leaves station at Iain".split(' ').map(String::from).collect();
+        let s: Vec<String> = "the train leaves the station at nine"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let h: Vec<String> = "the train leaves station at Iain"
+            .split(' ')
+            .map(String::from)
+            .collect();
         let p = align(&s, &h);
-        assert_eq!(p, [Some(0), Some(1), Some(2), None, Some(3), Some(4), Some(5)]);
+        assert_eq!(
+            p,
+            [Some(0), Some(1), Some(2), None, Some(3), Some(4), Some(5)]
+        );
         assert_eq!(align(&s, &[]), vec![None; 7]);
     }
 
     #[test]
     fn unpaired_words_are_spread_between_neighbours() {
         let script = script_words(["Please bring me a cup of hot tea."]);
-        let t = aligned_transcript(&script, &heard(&[("Please", 1.0, 1.3), ("bring", 1.3, 1.6), ("cup", 2.0, 2.3), ("of", 2.3, 2.4), ("hot", 2.4, 2.7), ("tea.", 2.7, 3.0)]));
-        let w: Vec<(String, f64, f64)> = t.words().map(|w| (w.text.clone(), w.start.as_secs_f64(), w.end.as_secs_f64())).collect();
+        let t = aligned_transcript(
+            &script,
+            &heard(&[
+                ("Please", 1.0, 1.3),
+                ("bring", 1.3, 1.6),
+                ("cup", 2.0, 2.3),
+                ("of", 2.3, 2.4),
+                ("hot", 2.4, 2.7),
+                ("tea.", 2.7, 3.0),
+            ]),
+        );
+        let w: Vec<(String, f64, f64)> = t
+            .words()
+            .map(|w| (w.text.clone(), w.start.as_secs_f64(), w.end.as_secs_f64()))
+            .collect();
         assert_eq!(w.len(), 8);
         assert_eq!(w[0], ("Please".into(), 1.0, 1.3));
-        assert!(w[2].1 >= 1.6 && w[3].2 <= 2.0 && w[2].1 < w[3].1, "me, a between bring and cup: {w:?}");
+        assert!(
+            w[2].1 >= 1.6 && w[3].2 <= 2.0 && w[2].1 < w[3].1,
+            "me, a between bring and cup: {w:?}"
+        );
         assert_eq!(t.segments.len(), 1);
         assert_eq!(t.segments[0].text, "Please bring me a cup of hot tea.");
     }
@@ -372,7 +479,11 @@ mod tests {
     fn ten_percent_wrong_words_still_time_every_word() {
         // 40 words heard 0.4 s apart; the script has every 10th word different.
         let words: Vec<String> = (0..40).map(|i| format!("word{i}")).collect();
-        let heard_words: Vec<(&str, f64, f64)> = words.iter().enumerate().map(|(i, w)| (w.as_str(), i as f64 * 0.4, i as f64 * 0.4 + 0.3)).collect();
+        let heard_words: Vec<(&str, f64, f64)> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i as f64 * 0.4, i as f64 * 0.4 + 0.3))
+            .collect();
         let mut script_text = words.clone();
         for i in (5..40).step_by(10) {
             script_text[i] = format!("other{i}");
@@ -380,7 +491,10 @@ mod tests {
         let script = script_words([script_text.join(" ").as_str()]);
         let t = aligned_transcript(&script, &heard(&heard_words));
         for (i, w) in t.words().enumerate() {
-            assert!((w.start.as_secs_f64() - i as f64 * 0.4).abs() < 0.05, "{i}: {w:?}");
+            assert!(
+                (w.start.as_secs_f64() - i as f64 * 0.4).abs() < 0.05,
+                "{i}: {w:?}"
+            );
         }
     }
 
@@ -400,7 +514,11 @@ mod tests {
     fn retime_fixes_offset_and_drift() {
         // True times: word k at k·0.5 s. The file says 1.02·t + 1.3 s.
         let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
-        let hw: Vec<(&str, f64, f64)> = words.iter().enumerate().map(|(i, w)| (w.as_str(), i as f64 * 0.5, i as f64 * 0.5 + 0.4)).collect();
+        let hw: Vec<(&str, f64, f64)> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i as f64 * 0.5, i as f64 * 0.5 + 0.4))
+            .collect();
         let cues: Vec<Cue> = (0..12)
             .map(|c| {
                 let (a, b) = (c as f64 * 2.5, c as f64 * 2.5 + 2.4);
@@ -415,7 +533,10 @@ mod tests {
         assert_eq!(fixed.len(), 12);
         assert!(fit.matched >= 50);
         for (c, k) in fixed.iter().zip(0..) {
-            assert!((c.start.as_secs_f64() - k as f64 * 2.5).abs() < 0.05, "{c:?} fit {fit:?}");
+            assert!(
+                (c.start.as_secs_f64() - k as f64 * 2.5).abs() < 0.05,
+                "{c:?} fit {fit:?}"
+            );
             assert_eq!(c.text, cues[k].text);
         }
     }
