@@ -28,16 +28,55 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the whole job; with no input, caption the bundled sample (fixtures/talk.mp4).
-    Run(CaptionArgs),
+    Run(CutArgs),
     /// Transcribe media files and write subtitles (SRT, JSON).
     Caption(CaptionArgs),
     /// Cut pauses and filler words: writes NAME.cut.mp4 with captions on both timelines.
     Cut(CutArgs),
     /// Time words you already have: a script (.txt) or a subtitle file (.srt) aligned to the speech.
     Align(AlignArgs),
+    /// List the presets, or show one's effective values.
+    #[command(subcommand)]
+    Presets(PresetsCommand),
     /// Manage whisper models: list, path, pull, import.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Watch a folder: caption each media file dropped into it, then move it to done/ or failed/.
+    #[command(after_help = WATCH_HELP)]
+    Watch(WatchArgs),
+}
+
+/// Extra help for `subcut watch`.
+pub const WATCH_HELP: &str = "\
+Layout (defaults): IN_DIR/out/ holds the outputs, IN_DIR/done/ the inputs that went through,
+IN_DIR/failed/ the ones that did not (with NAME.error.txt giving the cause). A file is taken
+once its size and modification time have not changed for --settle seconds; hidden files and
+partial downloads (.part, .crdownload, ~) are ignored. A journal (IN_DIR/.subcut-watch.journal)
+lets a restarted watcher resume after a crash without processing anything twice. SIGINT or
+SIGTERM: finish the current file, then exit 0.";
+
+#[derive(Args, Debug, Clone)]
+pub struct WatchArgs {
+    /// The folder to watch (its top level).
+    #[arg(value_name = "IN_DIR")]
+    pub in_dir: PathBuf,
+    /// Where inputs that went through are moved [default: IN_DIR/done].
+    #[arg(long, value_name = "DIR")]
+    pub done: Option<PathBuf>,
+    /// Where inputs that failed are moved, with NAME.error.txt [default: IN_DIR/failed].
+    #[arg(long, value_name = "DIR")]
+    pub failed: Option<PathBuf>,
+    /// Seconds a file's size and modification time must stay unchanged before it is taken.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::watch::DEFAULT_SETTLE.as_secs_f64())]
+    pub settle: f64,
+    /// Rescan every SECONDS instead of relying on file notifications (network filesystems).
+    #[arg(long, value_name = "SECONDS")]
+    pub poll: Option<f64>,
+    /// Process what is in the folder now, then exit (exit code 1 if any file failed).
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub caption: CaptionArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -46,25 +85,27 @@ pub struct CaptionArgs {
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Write outputs into DIR (created if missing) instead of next to each input.
-    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    #[arg(
+        short = 'o',
+        long = "out-dir",
+        visible_alias = "out",
+        value_name = "DIR"
+    )]
     pub out_dir: Option<PathBuf>,
-    /// Model name (see `subcut model list`) or path to a ggml model file.
-    #[arg(short, long, value_name = "NAME|PATH", default_value = "base")]
-    pub model: String,
-    /// Spoken language: `auto` to detect it, or a code such as en, zh, de.
-    #[arg(short, long, value_name = "auto|en|zh|…", default_value = "auto")]
-    pub language: String,
+    /// Preset to start from (`subcut presets list`): a name or a .toml file. Flags override it.
+    #[arg(short, long, value_name = "NAME|FILE")]
+    pub preset: Option<String>,
+    /// Model name (see `subcut model list`) or path to a ggml model file [preset default: base].
+    #[arg(short, long, value_name = "NAME|PATH")]
+    pub model: Option<String>,
+    /// Spoken language: `auto` to detect it, or a code such as en, zh, de [default: auto].
+    #[arg(short, long, value_name = "auto|en|zh|…")]
+    pub language: Option<String>,
     /// Translate the speech into English captions.
     #[arg(long)]
     pub translate: bool,
-    /// Output formats, comma-separated.
-    #[arg(
-        short,
-        long,
-        value_name = "LIST",
-        default_value = "srt",
-        value_delimiter = ','
-    )]
+    /// Output formats, comma-separated: srt, vtt, ass, json, txt [default: srt].
+    #[arg(short, long, value_name = "LIST", value_delimiter = ',')]
     pub format: Vec<Format>,
     /// Whisper threads per file (default: derived from the cores and --jobs).
     #[arg(short, long, value_name = "N")]
@@ -91,42 +132,26 @@ pub struct CaptionArgs {
     /// Characters per subtitle line (default 42, or 16 for Chinese/Japanese/Korean).
     #[arg(long, value_name = "N", help_heading = "Subtitle rules")]
     pub max_line_chars: Option<f32>,
-    /// Lines per cue.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 2,
-        help_heading = "Subtitle rules"
-    )]
-    pub max_lines: usize,
+    /// Lines per cue [default: 2].
+    #[arg(long, value_name = "N", help_heading = "Subtitle rules")]
+    pub max_lines: Option<usize>,
     /// Reading speed limit, characters per second (default 17, or 9 for CJK).
     #[arg(long, value_name = "CPS", help_heading = "Subtitle rules")]
     pub max_cps: Option<f32>,
-    /// Longest time a cue stays on screen, seconds.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 7.0,
-        help_heading = "Subtitle rules"
-    )]
-    pub max_duration: f64,
-    /// Frame rate the frame-based timing rules (gaps, lead, linger) refer to.
-    #[arg(
-        long,
-        value_name = "FPS",
-        default_value_t = 24.0,
-        help_heading = "Subtitle rules"
-    )]
-    pub fps: f64,
-    /// Chinese characters: convert to Simplified, or keep what the recogniser wrote.
+    /// Longest time a cue stays on screen, seconds [default: 7].
+    #[arg(long, value_name = "SECONDS", help_heading = "Subtitle rules")]
+    pub max_duration: Option<f64>,
+    /// Frame rate the frame-based timing rules (gaps, lead, linger) refer to [default: 24].
+    #[arg(long, value_name = "FPS", help_heading = "Subtitle rules")]
+    pub fps: Option<f64>,
+    /// Chinese characters: convert to Simplified, or keep what the recogniser wrote [default: simplified].
     #[arg(
         long,
         value_enum,
         value_name = "SCRIPT",
-        default_value = "simplified",
         help_heading = "Subtitle rules"
     )]
-    pub chinese: crate::subtitle::zh::ChineseScript,
+    pub chinese: Option<crate::subtitle::zh::ChineseScript>,
     /// Replay a saved transcript JSON instead of running whisper (for tests).
     #[arg(long, hide = true, value_name = "FILE")]
     pub fake_transcript: Option<PathBuf>,
@@ -188,42 +213,49 @@ pub struct CutArgs {
 }
 
 impl CutArgs {
-    /// Applies these flags over `params` and `render` (flags win).
-    pub fn apply(
-        &self,
-        params: &mut crate::edit::CutParams,
-        render: &mut crate::media::render::RenderOptions,
-    ) {
+    /// Applies the cutting and encoding flags that were given over a preset (flags win).
+    pub fn apply(&self, p: &mut crate::preset::Preset) {
+        let c = &mut p.cut;
         if let Some(t) = self.threshold {
-            params.threshold = t;
+            c.threshold = t;
         }
         if let Some(d) = self.min_silence {
-            params.min_silence = d;
+            c.min_silence = d;
         }
         if let Some((a, b)) = self.margin {
-            params.margin_before = a;
-            params.margin_after = b;
+            c.margin_before = a;
+            c.margin_after = b;
         }
         if let Some(d) = self.min_clip {
-            params.min_clip = d;
+            c.min_clip = d;
         }
         if let Some(f) = &self.fillers {
-            params.fillers = f.clone();
+            c.fillers = f.clone();
         }
         if self.remove_repeats {
-            params.remove_repeats = true;
+            c.remove_repeats = true;
         }
-        if let Some(c) = self.crf {
-            render.crf = c;
+        if !self.export.is_empty() {
+            p.export = self.export.clone();
         }
-        if let Some(p) = &self.encoder_preset {
-            render.preset = p.clone();
+        if self.burn_in {
+            p.burn_in = true;
         }
-        if let Some(c) = &self.video_codec {
-            render.video_codec = c.clone();
+        if self.timeline.is_some() {
+            p.timeline = true;
         }
-        if let Some(c) = &self.audio_codec {
-            render.audio_codec = Some(c.clone());
+        let r = &mut p.render;
+        if let Some(v) = self.crf {
+            r.crf = v;
+        }
+        if let Some(v) = &self.encoder_preset {
+            r.preset = v.clone();
+        }
+        if let Some(v) = &self.video_codec {
+            r.video_codec = v.clone();
+        }
+        if let Some(v) = &self.audio_codec {
+            r.audio_codec = Some(v.clone());
         }
     }
 }
@@ -242,17 +274,59 @@ pub struct AlignArgs {
 }
 
 impl CaptionArgs {
-    /// The segmentation rules these flags ask for (defaults elsewhere).
-    pub fn segment_rules(&self) -> crate::subtitle::SegmentRules {
-        crate::subtitle::SegmentRules {
-            max_line_chars: self.max_line_chars,
-            max_lines: self.max_lines,
-            max_cps: self.max_cps,
-            max_duration: crate::time::Time::from_secs_f64(self.max_duration),
-            frame_rate: self.fps,
-            ..crate::subtitle::SegmentRules::default()
+    /// Applies the flags that were given over a preset (flags win).
+    pub fn apply(&self, p: &mut crate::preset::Preset) {
+        let c = &mut p.caption;
+        if let Some(m) = &self.model {
+            c.model = m.clone();
+        }
+        if let Some(l) = &self.language {
+            c.language = l.clone();
+        }
+        if self.translate {
+            c.translate = true;
+        }
+        if !self.format.is_empty() {
+            c.formats = self.format.clone();
+            c.formats.dedup();
+        }
+        if let Some(t) = self.threads {
+            c.threads = Some(t);
+        }
+        if let Some(j) = self.jobs {
+            c.jobs = Some(j);
+        }
+        if let Some(z) = self.chinese {
+            c.chinese = z;
+        }
+        let r = &mut p.subtitle;
+        if let Some(v) = self.max_line_chars {
+            r.max_line_chars = Some(v);
+        }
+        if let Some(v) = self.max_lines {
+            r.max_lines = v;
+        }
+        if let Some(v) = self.max_cps {
+            r.max_cps = Some(v);
+        }
+        if let Some(v) = self.max_duration {
+            r.max_duration = crate::time::Time::from_secs_f64(v);
+        }
+        if let Some(v) = self.fps {
+            r.frame_rate = v;
         }
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PresetsCommand {
+    /// Shipped and user presets, with what each is for.
+    List,
+    /// Every value a preset sets, defaults filled in (TOML).
+    Show {
+        /// A preset name or a .toml file.
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -318,9 +392,22 @@ mod tests {
         assert_eq!(a.inputs, [PathBuf::from("a.mp4"), PathBuf::from("dir")]);
         assert_eq!(a.format, [Format::Srt, Format::Json]);
         assert_eq!(
-            (a.language.as_str(), a.threads, a.model.as_str()),
-            ("zh", Some(3), "base")
+            (a.language.as_deref(), a.threads, a.model.as_deref()),
+            (Some("zh"), Some(3), None)
         );
+        // Flags override the preset; what is not given keeps the preset's value.
+        let mut p = crate::preset::Preset::default();
+        p.caption.model = "small".into();
+        a.apply(&mut p);
+        assert_eq!(
+            (
+                p.caption.language.as_str(),
+                p.caption.model.as_str(),
+                p.caption.threads
+            ),
+            ("zh", "small", Some(3))
+        );
+        assert_eq!(p.caption.formats, [Format::Srt, Format::Json]);
         assert!(Cli::try_parse_from(["subcut", "caption", "a.mp4", "--format", "doc"]).is_err());
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::asr::{model, Replay, TranscribeOptions, Transcriber, Whisper};
+use crate::asr::{model, Replay, Transcriber, Whisper};
 use crate::batch;
 use crate::cli::{CaptionArgs, Cli, Command, ModelCommand};
 use crate::output::output_path;
@@ -38,14 +38,22 @@ pub fn run(cli: Cli) -> Result<i32> {
     };
     match cli.command {
         Command::Run(mut args) => {
-            if args.inputs.is_empty() {
-                args.inputs.push(sample_input());
-                if args.out_dir.is_none() {
-                    args.out_dir = Some(PathBuf::from("subcut-sample"));
+            let c = &mut args.caption;
+            if c.inputs.is_empty() {
+                c.inputs.push(sample_input());
+                if c.out_dir.is_none() {
+                    c.out_dir = Some(PathBuf::from("subcut-sample"));
                 }
             }
-            caption(args, None, &ui)
+            // The whole job the preset describes: a cut, or captions only.
+            let preset = effective_preset(&args.caption, Some(&args))?;
+            if preset.mode == crate::preset::Mode::Cut {
+                cut(args, &ui)
+            } else {
+                caption(args.caption, None, &ui)
+            }
         }
+        Command::Presets(p) => presets_command(p),
         Command::Caption(args) => {
             if args.inputs.is_empty() {
                 bail!("no input given: name media files, directories or glob patterns (or run `subcut run` for the sample)");
@@ -69,6 +77,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             caption(a.caption, Some(script), &ui)
         }
         Command::Model(m) => model_command(m, &ui),
+        Command::Watch(a) => crate::watch::command(&a, ui.quiet),
     }
 }
 
@@ -141,57 +150,62 @@ pub struct Prepared {
     pub threads: usize,
 }
 
-/// Builds the job for `args` with `n_inputs` inputs and loads the engine. `jobs` is the
-/// number of files in flight (None: derived from the cores).
+/// The preset the command runs with: `--preset` (else `default`), then the flags given.
+/// Errors (unknown preset, bad value) are configuration errors.
+pub fn effective_preset(
+    args: &CaptionArgs,
+    cut: Option<&crate::cli::CutArgs>,
+) -> Result<crate::preset::Preset> {
+    let name = args.preset.as_deref().unwrap_or("default");
+    let mut p = crate::preset::load(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    args.apply(&mut p);
+    if let Some(c) = cut {
+        c.apply(&mut p);
+    }
+    p.validate()
+        .map_err(|e| anyhow::anyhow!("invalid setting: {e}"))?;
+    Ok(p)
+}
+
+/// Builds the job for `args` (with the preset `p`) for `n_inputs` inputs and loads the
+/// engine. Also returns the number of files in flight.
 pub fn prepare(
     args: &CaptionArgs,
+    p: &crate::preset::Preset,
     script: Option<Script>,
     n_inputs: usize,
 ) -> Result<(Prepared, usize)> {
-    let language = match args.language.trim().to_ascii_lowercase().as_str() {
-        "" | "auto" => None,
-        l => Some(l.to_string()),
-    };
-    let mut formats = args.format.clone();
-    formats.dedup();
-    if let Err(e) = args.segment_rules().validate() {
-        bail!("invalid subtitle rule: {e}");
-    }
+    let c = &p.caption;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (jobs, threads) = pipeline::split_cores(cores, args.jobs, args.threads, n_inputs);
-
+    let (jobs, threads) = pipeline::split_cores(cores, c.jobs, c.threads, n_inputs);
+    let asr = c.transcribe_options(threads);
     let engine: Box<dyn Transcriber> = match &args.fake_transcript {
         Some(path) => Box::new(Replay::load(path)?),
         None => {
-            let path = model::resolve(&args.model)?;
+            let path = model::resolve(&c.model)?;
             let w = Whisper::load(&path)?;
             if !w.is_multilingual()
-                && (args.translate || language.as_deref().is_some_and(|l| l != "en"))
+                && (asr.translate || asr.language.as_deref().is_some_and(|l| l != "en"))
             {
                 bail!(
                     "model {} is English-only: use a multilingual model (e.g. --model base) for --language {} or --translate",
-                    args.model,
-                    language.as_deref().unwrap_or("auto")
+                    c.model,
+                    asr.language.as_deref().unwrap_or("auto")
                 );
             }
             Box::new(w)
         }
     };
     let job = CaptionJob {
-        formats,
+        formats: c.formats.clone(),
         out_dir: args.out_dir.clone(),
-        asr: TranscribeOptions {
-            language,
-            translate: args.translate,
-            threads,
-            ..TranscribeOptions::default()
-        },
+        asr,
         speech: crate::analysis::SpeechParams::default(),
-        segment: args.segment_rules(),
-        chinese: args.chinese,
-        model_label: args.model.clone(),
-        style: crate::subtitle::format::AssStyle::default(),
+        segment: p.subtitle.clone(),
+        chinese: c.chinese,
+        model_label: c.model.clone(),
         script,
+        style: p.style.clone(),
     };
     Ok((
         Prepared {
@@ -203,6 +217,37 @@ pub fn prepare(
     ))
 }
 
+fn presets_command(cmd: crate::cli::PresetsCommand) -> Result<i32> {
+    match cmd {
+        crate::cli::PresetsCommand::List => {
+            let list = crate::preset::list();
+            let w = list
+                .iter()
+                .map(|p| p.name.chars().count())
+                .max()
+                .unwrap_or(0);
+            for p in list {
+                let from = match &p.source {
+                    crate::preset::Source::Shipped => String::new(),
+                    crate::preset::Source::User(path) => format!("  [{}]", path.display()),
+                };
+                let problem = p
+                    .problem
+                    .map(|e| format!("  (error: {e})"))
+                    .unwrap_or_default();
+                println!("{:<w$}  {}{from}{problem}", p.name, p.description);
+            }
+        }
+        crate::cli::PresetsCommand::Show { name } => {
+            print!(
+                "{}",
+                crate::preset::show(&name).map_err(|e| anyhow::anyhow!("{e}"))?
+            );
+        }
+    }
+    Ok(EXIT_OK)
+}
+
 /// The inputs of a batch command after expansion and sharding, and the arguments that
 /// matched nothing (already failed: `(input, error line)`).
 struct Batch {
@@ -212,12 +257,21 @@ struct Batch {
 
 fn batch_inputs(args: &CaptionArgs) -> Result<Batch> {
     let (inputs, bad) = batch::expand(&args.inputs);
-    let shard = batch::Shard::resolve(args.shard, args.shards, &|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?;
+    let shard = batch::Shard::resolve(args.shard, args.shards, &|k| std::env::var(k).ok())
+        .map_err(anyhow::Error::msg)?;
     let inputs = match shard {
         Some(s) => s.select(&inputs),
         None => inputs,
     };
-    let failed = bad.iter().map(|b| (b.arg.display().to_string(), format!("{}: {}", b.arg.display(), b.cause))).collect();
+    let failed = bad
+        .iter()
+        .map(|b| {
+            (
+                b.arg.display().to_string(),
+                format!("{}: {}", b.arg.display(), b.cause),
+            )
+        })
+        .collect();
     Ok(Batch { inputs, failed })
 }
 
@@ -236,8 +290,9 @@ fn run_inputs(
     ui: &Ui,
 ) -> Result<i32> {
     let Batch { inputs, mut failed } = batch;
-    let (inputs, skipped): (Vec<PathBuf>, Vec<PathBuf>) =
-        inputs.into_iter().partition(|p| !(args.skip_existing && batch::up_to_date(p, &expected(p))));
+    let (inputs, skipped): (Vec<PathBuf>, Vec<PathBuf>) = inputs
+        .into_iter()
+        .partition(|p| !(args.skip_existing && batch::up_to_date(p, &expected(p))));
     if let Some(dir) = args.out_dir.as_ref().filter(|_| writes) {
         if let Err(e) = crate::output::ensure_dir(dir) {
             for p in &inputs {
@@ -247,7 +302,9 @@ fn run_inputs(
         }
     }
     let progress = Progress::new(&inputs, ui.quiet);
-    let results = pipeline::run_all(&inputs, jobs, &|i, p| one(i, p, &mut |e| progress.event(i, e)));
+    let results = pipeline::run_all(&inputs, jobs, &|i, p| {
+        one(i, p, &mut |e| progress.event(i, e))
+    });
     progress.clear();
     let mut done = Vec::new();
     for (input, r) in inputs.iter().zip(results) {
@@ -260,21 +317,32 @@ fn run_inputs(
 }
 
 fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
-    let batch = batch_inputs(&args)?;
     // Configuration problems stop the run before any work: exit code 2.
-    let (Prepared { job, engine, .. }, jobs) = prepare(&args, script, batch.inputs.len())?;
-    let expected = |p: &Path| job.formats.iter().map(|f| output_path(p, job.out_dir.as_deref(), f.ext())).collect();
-    run_inputs(&args, batch, jobs, true, &expected, &|_, p, on| pipeline::caption(p, &job, engine.as_ref(), on), ui)
+    let preset = effective_preset(&args, None)?;
+    let batch = batch_inputs(&args)?;
+    let (Prepared { job, engine, .. }, jobs) = prepare(&args, &preset, script, batch.inputs.len())?;
+    let expected = |p: &Path| {
+        job.formats
+            .iter()
+            .map(|f| output_path(p, job.out_dir.as_deref(), f.ext()))
+            .collect()
+    };
+    run_inputs(
+        &args,
+        batch,
+        jobs,
+        true,
+        &expected,
+        &|_, p, on| pipeline::caption(p, &job, engine.as_ref(), on),
+        ui,
+    )
 }
 
 fn cut(args: crate::cli::CutArgs, ui: &Ui) -> Result<i32> {
+    let preset = effective_preset(&args.caption, Some(&args))?;
     let batch = batch_inputs(&args.caption)?;
-    let mut params = crate::edit::CutParams::default();
-    let mut render = crate::media::render::RenderOptions::default();
-    args.apply(&mut params, &mut render);
-    params.validate().map_err(|e| anyhow::anyhow!("invalid cut setting: {e}"))?;
-    render.validate()?;
     let timeline = match &args.timeline {
+        None if preset.timeline => Some(pipeline::TimelineOut::Beside),
         None => None,
         Some(None) => Some(pipeline::TimelineOut::Beside),
         Some(Some(p)) if batch.inputs.len() + batch.failed.len() > 1 => {
@@ -282,8 +350,16 @@ fn cut(args: crate::cli::CutArgs, ui: &Ui) -> Result<i32> {
         }
         Some(Some(p)) => Some(pipeline::TimelineOut::File(p.clone())),
     };
-    let cut_job = pipeline::CutJob { params, render, burn_in: args.burn_in, exports: args.export.clone(), timeline, dry_run: args.dry_run };
-    let (Prepared { job, engine, .. }, jobs) = prepare(&args.caption, None, batch.inputs.len())?;
+    let cut_job = pipeline::CutJob {
+        params: preset.cut.clone(),
+        render: preset.render.clone(),
+        burn_in: preset.burn_in,
+        exports: preset.export.clone(),
+        timeline,
+        dry_run: args.dry_run,
+    };
+    let (Prepared { job, engine, .. }, jobs) =
+        prepare(&args.caption, &preset, None, batch.inputs.len())?;
     let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
     let dry = args.dry_run && !args.caption.json;
     run_inputs(
@@ -320,7 +396,13 @@ pub fn one_line(e: &anyhow::Error) -> String {
     line
 }
 
-fn finish(done: &[Outcome], skipped: &[PathBuf], failed: Vec<(String, String)>, args: &CaptionArgs, ui: &Ui) -> Result<i32> {
+fn finish(
+    done: &[Outcome],
+    skipped: &[PathBuf],
+    failed: Vec<(String, String)>,
+    args: &CaptionArgs,
+    ui: &Ui,
+) -> Result<i32> {
     for o in done {
         if ui.verbose {
             ui.info(format!(
@@ -360,14 +442,30 @@ fn finish(done: &[Outcome], skipped: &[PathBuf], failed: Vec<(String, String)>, 
         eprint!("{}", summary_table(done, skipped, &failed));
     }
     if !done.is_empty() || !failed.is_empty() || !skipped.is_empty() {
-        let skip = if skipped.is_empty() { String::new() } else { format!(", {} skipped (up to date)", skipped.len()) };
-        ui.info(format!("{} done, {} failed{skip}", done.len(), failed.len()));
+        let skip = if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} skipped (up to date)", skipped.len())
+        };
+        ui.info(format!(
+            "{} done, {} failed{skip}",
+            done.len(),
+            failed.len()
+        ));
     }
-    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_FAILED })
+    Ok(if failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
 
 /// The machine-readable summary: `--json` on stdout and `--report FILE`.
-fn report_json(done: &[Outcome], skipped: &[PathBuf], failed: &[(String, String)]) -> serde_json::Value {
+fn report_json(
+    done: &[Outcome],
+    skipped: &[PathBuf],
+    failed: &[(String, String)],
+) -> serde_json::Value {
     let mut inputs: Vec<serde_json::Value> = Vec::new();
     for o in done {
         let mut v = serde_json::to_value(o).expect("plain data");
@@ -390,22 +488,60 @@ fn report_json(done: &[Outcome], skipped: &[PathBuf], failed: &[(String, String)
 
 /// A plain-text table of every input's fate, for the end of a batch run.
 fn summary_table(done: &[Outcome], skipped: &[PathBuf], failed: &[(String, String)]) -> String {
-    let mut rows: Vec<[String; 4]> = vec![["status".into(), "media".into(), "took".into(), "input".into()]];
+    let mut rows: Vec<[String; 4]> = vec![[
+        "status".into(),
+        "media".into(),
+        "took".into(),
+        "input".into(),
+    ]];
     for o in done {
-        let took = o.decode_seconds + o.analysis_seconds + o.transcribe_seconds + o.write_seconds + o.render_seconds.unwrap_or(0.0);
-        rows.push(["done".into(), format!("{:.1}s", o.media_seconds), format!("{took:.1}s"), o.input.display().to_string()]);
+        let took = o.decode_seconds
+            + o.analysis_seconds
+            + o.transcribe_seconds
+            + o.write_seconds
+            + o.render_seconds.unwrap_or(0.0);
+        rows.push([
+            "done".into(),
+            format!("{:.1}s", o.media_seconds),
+            format!("{took:.1}s"),
+            o.input.display().to_string(),
+        ]);
     }
     for p in skipped {
-        rows.push(["skipped".into(), "-".into(), "-".into(), p.display().to_string()]);
+        rows.push([
+            "skipped".into(),
+            "-".into(),
+            "-".into(),
+            p.display().to_string(),
+        ]);
     }
     for (input, error) in failed {
-        let cause = error.strip_prefix(input.as_str()).map(|s| s.trim_start_matches(": ")).unwrap_or(error);
-        rows.push(["FAILED".into(), "-".into(), "-".into(), format!("{input} ({cause})")]);
+        let cause = error
+            .strip_prefix(input.as_str())
+            .map(|s| s.trim_start_matches(": "))
+            .unwrap_or(error);
+        rows.push([
+            "FAILED".into(),
+            "-".into(),
+            "-".into(),
+            format!("{input} ({cause})"),
+        ]);
     }
-    let w: Vec<usize> = (0..3).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let w: Vec<usize> = (0..3)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for r in rows {
-        out.push_str(&format!("{:<w0$}  {:>w1$}  {:>w2$}  {}\n", r[0], r[1], r[2], r[3], w0 = w[0], w1 = w[1], w2 = w[2]));
+        out.push_str(&format!(
+            "{:<w0$}  {:>w1$}  {:>w2$}  {}\n",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2]
+        ));
     }
     out
 }

@@ -18,6 +18,8 @@ pub mod edit;
 pub mod media;
 pub mod output;
 pub mod pipeline;
+pub mod preset;
 pub mod report;
 pub mod subtitle;
 pub mod time;
+pub mod watch;

@@ -288,7 +288,16 @@ pub struct CutJob {
 /// The files [`cut`] writes for `input` (for --skip-existing).
 pub fn cut_outputs(input: &Path, job: &CaptionJob, cut: &CutJob) -> Vec<PathBuf> {
     let dir = job.out_dir.as_deref();
-    let mut v: Vec<PathBuf> = job.formats.iter().flat_map(|f| [output_path(input, dir, f.ext()), output_path(input, dir, &format!("cut.{}", f.ext()))]).collect();
+    let mut v: Vec<PathBuf> = job
+        .formats
+        .iter()
+        .flat_map(|f| {
+            [
+                output_path(input, dir, f.ext()),
+                output_path(input, dir, &format!("cut.{}", f.ext())),
+            ]
+        })
+        .collect();
     v.extend(cut.exports.iter().map(|e| output_path(input, dir, e.ext())));
     match &cut.timeline {
         Some(TimelineOut::Beside) => v.push(output_path(input, dir, "timeline.png")),

@@ -405,8 +405,9 @@ fn directories_and_globs_expand_to_media_files() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["done"].as_array().unwrap().len(), 1);
-    assert_eq!(summary["failed"].as_array().unwrap().len(), 0);
+    assert_eq!(summary["done"], 1);
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["inputs"][0]["status"], "done");
     let written = std::fs::read_to_string(media.join("a.json")).unwrap();
     let v: Value = serde_json::from_str(&written).unwrap();
     assert_eq!(v["cues"][0]["text"], "Hello there.");
@@ -489,7 +490,7 @@ fn model_list_shows_installed_and_known_models() {
 }
 
 #[test]
-fn run_without_input_captions_the_bundled_sample() {
+fn run_without_input_runs_the_default_preset_on_the_bundled_sample() {
     // The default model (base), as a newcomer's first command runs it.
     installed("base");
     let dir = tempfile::tempdir().unwrap();
@@ -499,10 +500,17 @@ fn run_without_input_captions_the_bundled_sample() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    // The default preset captions and cuts: the SRT first, then the cut video and its captions.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "subcut-sample/talk.srt",
-        "prints where the SRT went"
+        lines,
+        [
+            "subcut-sample/talk.srt",
+            "subcut-sample/talk.cut.srt",
+            "subcut-sample/talk.cut.mp4"
+        ],
+        "prints where the files went"
     );
     let srt = dir.path().join("subcut-sample/talk.srt");
     let cues = parse_srt(&std::fs::read_to_string(&srt).unwrap());
@@ -867,36 +875,82 @@ fn batch_report_skip_existing_and_shards() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(files_in(&out_dir), ["a talk.srt", "late.srt", "voice.srt"]);
     let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!((r["done"].as_u64(), r["failed"].as_u64(), r["skipped"].as_u64()), (Some(3), Some(2), Some(0)));
-    let failed: Vec<&str> = r["inputs"].as_array().unwrap().iter().filter(|i| i["status"] == "failed").map(|i| i["input"].as_str().unwrap()).collect();
-    assert!(failed.iter().any(|f| f.ends_with("corrupt.mp4")) && failed.iter().any(|f| f.ends_with("notes.mp4")), "{failed:?}");
+    assert_eq!(
+        (
+            r["done"].as_u64(),
+            r["failed"].as_u64(),
+            r["skipped"].as_u64()
+        ),
+        (Some(3), Some(2), Some(0))
+    );
+    let failed: Vec<&str> = r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "failed")
+        .map(|i| i["input"].as_str().unwrap())
+        .collect();
+    assert!(
+        failed.iter().any(|f| f.ends_with("corrupt.mp4"))
+            && failed.iter().any(|f| f.ends_with("notes.mp4")),
+        "{failed:?}"
+    );
     for i in r["inputs"].as_array().unwrap() {
         if i["status"] == "failed" {
-            assert!(i["error"].as_str().unwrap().contains(i["input"].as_str().unwrap()), "{i}");
+            assert!(
+                i["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains(i["input"].as_str().unwrap()),
+                "{i}"
+            );
         } else {
-            assert!(i["outputs"][0].as_str().unwrap().ends_with(".srt") && i["media_seconds"].as_f64().unwrap() > 1.0, "{i}");
+            assert!(
+                i["outputs"][0].as_str().unwrap().ends_with(".srt")
+                    && i["media_seconds"].as_f64().unwrap() > 1.0,
+                "{i}"
+            );
         }
     }
     let err = stderr(&o);
-    assert!(err.contains("FAILED") && err.contains("3 done, 2 failed"), "summary table: {err}");
+    assert!(
+        err.contains("FAILED") && err.contains("3 done, 2 failed"),
+        "summary table: {err}"
+    );
 
     // Second run: the three good inputs are up to date.
     let o = run(&["--skip-existing", "--json"], &out_dir);
     assert_eq!(o.status.code(), Some(1));
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!((r["done"].as_u64(), r["skipped"].as_u64()), (Some(0), Some(3)), "{r}");
+    assert_eq!(
+        (r["done"].as_u64(), r["skipped"].as_u64()),
+        (Some(0), Some(3)),
+        "{r}"
+    );
 
     // Shards: disjoint and complete.
     let mut seen: Vec<String> = Vec::new();
     for i in 0..3 {
-        let o = run(&["--shard", &format!("{i}/3"), "--json"], &dir.path().join(format!("s{i}")));
+        let o = run(
+            &["--shard", &format!("{i}/3"), "--json"],
+            &dir.path().join(format!("s{i}")),
+        );
         let r: Value = serde_json::from_slice(&o.stdout).unwrap();
         for inp in r["inputs"].as_array().unwrap() {
             seen.push(inp["input"].as_str().unwrap().to_string());
         }
     }
     seen.sort();
-    let mut all: Vec<String> = ["a talk.mp4", "corrupt.mp4", "late.mkv", "notes.mp4", "sub/voice.mp3"].iter().map(|n| inbox.join(n).display().to_string()).collect();
+    let mut all: Vec<String> = [
+        "a talk.mp4",
+        "corrupt.mp4",
+        "late.mkv",
+        "notes.mp4",
+        "sub/voice.mp3",
+    ]
+    .iter()
+    .map(|n| inbox.join(n).display().to_string())
+    .collect();
     all.sort();
     assert_eq!(seen, all);
     // The index may come from a Kubernetes Indexed Job.
@@ -912,4 +966,88 @@ fn batch_report_skip_existing_and_shards() {
         .unwrap();
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["inputs"].as_array().unwrap().len(), 1, "{r}");
+}
+
+/// Presets: a user preset is found by name, its values apply, flags override them, and a
+/// typo in it is a one-line error naming the file, the line and the likely key.
+#[test]
+fn presets_apply_under_flags_and_typos_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let presets = dir.path().join("presets");
+    std::fs::create_dir_all(&presets).unwrap();
+    std::fs::write(
+        presets.join("mine.toml"),
+        "mode = \"captions\"\n[caption]\nformats = [\"vtt\", \"txt\"]\n",
+    )
+    .unwrap();
+    std::fs::write(presets.join("typo.toml"), "[cut]\ntreshold = \"-30dB\"\n").unwrap();
+    let fake = fake_transcript(dir.path());
+    let run = |args: &[&str], out: &str| {
+        subcut()
+            .env("SUBCUT_PRESETS_DIR", &presets)
+            .arg("run")
+            .arg(fixture("talk.mp4"))
+            .arg("--fake-transcript")
+            .arg(&fake)
+            .arg("-o")
+            .arg(dir.path().join(out))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["--preset", "mine"], "a");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        files_in(&dir.path().join("a")),
+        ["talk.txt", "talk.vtt"],
+        "the preset's formats, captions only"
+    );
+    let o = run(&["--preset", "mine", "--format", "srt"], "b");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        files_in(&dir.path().join("b")),
+        ["talk.srt"],
+        "a flag beats the preset"
+    );
+
+    let o = run(&["--preset", "typo"], "c");
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("typo.toml:2") && err.contains("did you mean \"threshold\""),
+        "{err}"
+    );
+    assert!(!dir.path().join("c").exists());
+
+    let o = subcut()
+        .env("SUBCUT_PRESETS_DIR", &presets)
+        .args(["presets", "list"])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&o.stdout);
+    for name in [
+        "default",
+        "youtube",
+        "shorts",
+        "podcast",
+        "lecture",
+        "zh-talking-head",
+        "mine",
+    ] {
+        assert!(
+            list.lines().any(|l| l.starts_with(name)),
+            "{name} missing from {list}"
+        );
+    }
+    let o = subcut()
+        .args(["presets", "show", "shorts"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let shown = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        shown.contains("burn_in = true") && shown.contains("[render]"),
+        "{shown}"
+    );
 }
