@@ -55,7 +55,19 @@ partial downloads (.part, .crdownload, ~) are ignored. A journal (IN_DIR/.subcut
 lets a restarted watcher resume after a crash without processing anything twice. SIGINT or
 SIGTERM: finish the current file, then exit 0.";
 
+/// `subcut watch IN_DIR`: the caption flags apply to every file; `INPUT`s and the batch-only
+/// flags are hidden (and refused by `watch::command` when given).
 #[derive(Args, Debug, Clone)]
+#[command(
+    mut_arg("inputs", |a| a.hide(true)),
+    mut_arg("out_dir", |a| a.help("Write outputs into DIR (created if missing) [default: IN_DIR/out]")),
+    mut_arg("json", |a| a.hide(true)),
+    mut_arg("report", |a| a.hide(true)),
+    mut_arg("skip_existing", |a| a.hide(true)),
+    mut_arg("shard", |a| a.hide(true)),
+    mut_arg("shards", |a| a.hide(true)),
+    mut_arg("jobs", |a| a.hide(true)),
+)]
 pub struct WatchArgs {
     /// The folder to watch (its top level).
     #[arg(value_name = "IN_DIR")]
@@ -353,9 +365,14 @@ pub enum ModelCommand {
         /// Output file (default: the models directory, ggml-NAME.bin).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Name to install the model under (default: the directory's name).
+        /// Name to install the model under (default: the directory's name, plus `-q8_0` etc.
+        /// when quantized).
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
+        /// Quantize the 2-D weights as whisper.cpp's quantize tool does (smaller and usually
+        /// faster on CPU; q8_0 keeps the accuracy of f16).
+        #[arg(long, value_name = "TYPE")]
+        quantize: Option<crate::asr::ggml::Quantization>,
     },
 }
 

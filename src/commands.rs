@@ -649,6 +649,7 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             ct2_dir,
             output,
             name,
+            quantize,
         } => {
             let name = match name {
                 Some(n) => n,
@@ -656,6 +657,10 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                     .canonicalize()
                     .ok()
                     .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .map(|n| match quantize {
+                        Some(q) => format!("{n}-{q}"),
+                        None => n,
+                    })
                     .with_context(|| {
                         format!("{}: cannot name the model; pass --name", ct2_dir.display())
                     })?,
@@ -669,9 +674,9 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                     dir.join(format!("ggml-{name}.bin"))
                 }
             };
-            let s = crate::asr::ggml::import_ct2(&ct2_dir, &out)?;
+            let s = crate::asr::ggml::import_ct2_with(&ct2_dir, &out, quantize)?;
             ui.info(format!(
-                "imported {} ({} layers, d={}, {} tokens, {}) as {}",
+                "imported {} ({} layers, d={}, {} tokens, {}, {}) as {}",
                 ct2_dir.display(),
                 s.n_audio_layer,
                 s.d_model,
@@ -681,6 +686,7 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                 } else {
                     "English-only"
                 },
+                s.quantization.map_or("f16", |q| q.name()),
                 human_bytes(s.bytes)
             ));
             println!("{}", out.display());

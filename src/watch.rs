@@ -46,7 +46,8 @@
 //! on SIGINT/SIGTERM; a second signal exits at once, which the journal makes safe).
 //!
 //! [`run`] is the whole loop with the work as a parameter, so it is tested with a fake;
-//! [`command`] is the `subcut watch` glue that plugs in [`crate::pipeline::caption`].
+//! [`command`] is the `subcut watch` glue: it builds one caption job (preset under flags),
+//! loads the engine once, and plugs in [`crate::pipeline::caption`] writing into the out dir.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
@@ -897,18 +898,21 @@ fn prepare_dirs(opts: &WatchOptions) -> Result<()> {
         .in_dir
         .canonicalize()
         .with_context(|| format!("cannot read {}", opts.in_dir.display()))?;
-    for (what, dir) in [
+    let dirs = [
         ("--out", &opts.out_dir),
         ("--done", &opts.done_dir),
         ("--failed", &opts.failed_dir),
-    ] {
-        crate::output::ensure_dir(dir)?;
+    ];
+    for (what, dir) in dirs {
         if dir.canonicalize().is_ok_and(|c| c == canon_in) {
             bail!(
                 "{what} {} is the watched folder itself; use a folder inside or beside it",
                 dir.display()
             );
         }
+    }
+    for (_, dir) in dirs {
+        crate::output::ensure_dir(dir)?;
     }
     Ok(())
 }
@@ -1132,9 +1136,10 @@ pub fn command(args: &WatchArgs, quiet: bool) -> Result<i32> {
     opts.once = args.once;
     opts.quiet = quiet;
 
-    // The job: the preset (`--preset`, else `default`) under the caption flags, one
-    // CaptionJob, the engine loaded once for every file. Only captions are written for now:
-    // a preset's `mode = "cut"` is not applied here.
+    prepare_dirs(&opts)?; // before loading a model: folder mistakes show at once
+                          // The job: the preset (`--preset`, else `default`) under the caption flags, one
+                          // CaptionJob, the engine loaded once for every file. Only captions are written for now:
+                          // a preset's `mode = "cut"` is not applied here.
     let preset = crate::commands::effective_preset(c, None)?;
     let (prepared, _) = crate::commands::prepare(c, &preset, None, 1)?;
     let crate::commands::Prepared {
@@ -1157,11 +1162,28 @@ pub fn command(args: &WatchArgs, quiet: bool) -> Result<i32> {
             .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
             .context("cannot install the signal handlers")?;
     }
+    // Without --preset the watcher captions; with one it runs the whole job the preset
+    // describes, cutting too when its mode is `cut`.
+    let cut_job = (c.preset.is_some() && preset.mode == crate::preset::Mode::Cut).then(|| {
+        crate::pipeline::CutJob {
+            params: preset.cut.clone(),
+            render: preset.render.clone(),
+            burn_in: preset.burn_in,
+            exports: preset.export.clone(),
+            timeline: preset
+                .timeline
+                .then_some(crate::pipeline::TimelineOut::Beside),
+            dry_run: false,
+        }
+    });
     let mut process = |input: &Path| -> Result<Vec<PathBuf>> {
         if let Some(d) = delay {
             std::thread::sleep(d);
         }
-        let o = crate::pipeline::caption(input, &job, engine.as_ref(), &mut |_| {})?;
+        let o = match &cut_job {
+            Some(cj) => crate::pipeline::cut(input, &job, cj, engine.as_ref(), &mut |_| {})?,
+            None => crate::pipeline::caption(input, &job, engine.as_ref(), &mut |_| {})?,
+        };
         let mut out = io::stdout().lock();
         for p in &o.outputs {
             let _ = writeln!(out, "{}", p.display());
@@ -1319,13 +1341,13 @@ mod tests {
     #[test]
     fn a_file_growing_in_chunks_is_taken_once_when_complete() {
         let (_d, mut o) = setup();
-        o.settle = Duration::from_millis(400);
+        o.settle = Duration::from_millis(700);
         let path = o.in_dir.join("slow.mp4");
         let mut f = File::create(&path).unwrap();
         f.write_all(&[7u8; 1000]).unwrap();
         let writer = std::thread::spawn(move || {
             for _ in 0..3 {
-                std::thread::sleep(Duration::from_millis(150));
+                std::thread::sleep(Duration::from_millis(100));
                 f.write_all(&[7u8; 1000]).unwrap();
             }
         });
@@ -1335,7 +1357,7 @@ mod tests {
         writer.join().unwrap();
         assert_eq!(*fake.calls.borrow(), [("slow.mp4".to_string(), 4000)]);
         assert!(
-            t0.elapsed() >= Duration::from_millis(850),
+            t0.elapsed() >= Duration::from_millis(950),
             "{:?}",
             t0.elapsed()
         );

@@ -213,7 +213,8 @@ fn write_slowly(path: &Path, data: &[u8], n: usize, gap: Duration) {
 #[test]
 fn a_file_copied_slowly_is_processed_once_after_it_is_complete() {
     let mut f = Folder::new();
-    let mut w = f.start(&["--settle", "1"], None);
+    // Chunks 300 ms apart, settle 2 s: a margin for a loaded machine.
+    let mut w = f.start(&["--settle", "2"], None);
     w.until("the watcher to start", Duration::from_secs(20), || {
         w_started(&f)
     });
@@ -459,4 +460,23 @@ fn a_second_watcher_on_the_same_folder_is_refused() {
     assert_eq!(status.code(), Some(2), "{}", w2.stderr());
     assert!(w2.stderr().contains("already watching"), "{}", w2.stderr());
     assert_eq!(w.terminate().code(), Some(0));
+}
+
+#[test]
+fn with_a_cutting_preset_the_watcher_cuts_too() {
+    let mut f = Folder::new();
+    fs::copy(fixture("talk.mp4"), f.inbox().join("talk.mp4")).unwrap();
+    let (status, w) = f.once(&["--settle", "0.2", "--preset", "youtube"]);
+    assert_eq!(status.code(), Some(0), "{}", w.stderr());
+    assert_eq!(names(&f.sub("done")), ["talk.mp4"]);
+    assert_eq!(
+        names(&f.sub("out")),
+        [
+            "talk.cut.mp4",
+            "talk.cut.srt",
+            "talk.cut.vtt",
+            "talk.srt",
+            "talk.vtt"
+        ]
+    );
 }
