@@ -487,7 +487,7 @@ pub(super) fn choose_format(codec: ffmpeg::Codec, src: Pixel, width: u32, height
         let (cw, ch) = p
             .descriptor()
             .map_or((1, 1), |d| (d.log2_chroma_w(), d.log2_chroma_h()));
-        (width % 2 == 0 || cw == 0) && (height % 2 == 0 || ch == 0)
+        (width.is_multiple_of(2) || cw == 0) && (height.is_multiple_of(2) || ch == 0)
     };
     let Some(list) = codec
         .video()
