@@ -636,7 +636,11 @@ pub(crate) mod fixture {
     /// layer norms and the encoder positions f32, one FFN weight f32 and one bf16, the rest
     /// f16; in file order (sorted, as CT2 writes them).
     pub(crate) fn whisper_vars() -> Vec<Var> {
-        let d = D;
+        whisper_vars_d(D)
+    }
+
+    /// [`whisper_vars`] with model width `d` (quantization needs rows of 32 values).
+    pub(crate) fn whisper_vars_d(d: u32) -> Vec<Var> {
         let mut specs: Vec<(String, Vec<u32>)> = vec![
             ("encoder/conv1/weight".into(), vec![d, N_MELS, 3]),
             ("encoder/conv1/bias".into(), vec![d]),

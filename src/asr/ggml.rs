@@ -86,6 +86,8 @@ pub struct ImportSummary {
     pub bytes: u64,
     /// Whether whisper.cpp will treat the model as multilingual (`n_vocab >= 51865`).
     pub multilingual: bool,
+    /// How the 2-D weights were quantized (`None`: f16).
+    pub quantization: Option<Quantization>,
 }
 
 /// The hyperparameters at the start of a whisper.cpp ggml file.
@@ -288,11 +290,271 @@ pub fn decode_byte_level(token: &str) -> Option<Vec<u8>> {
     token.chars().map(byte_of).collect()
 }
 
+/// The ggml block quantizations `subcut model import --quantize` writes, as whisper.cpp's
+/// `quantize` tool does: every 2-D weight except the conv biases and the positional
+/// embeddings (`encoder.conv{1,2}.bias`, `{en,de}coder.positional_embedding`) becomes blocks of
+/// 32 values; 1-D tensors stay f32 and the 3-D conv weights f16. The header's `ftype` is
+/// ggml's quantization version (2) × 1000 + the file type (`q8_0` → 2007).
+///
+/// Block layouts (little-endian, `d`/`m` are f16, values read row by row):
+/// ```text
+/// q8_0  34 B: d = max|x|/127 · 32 × i8 q = round(x/d)                      x ≈ d·q
+/// q5_1  24 B: d = (max−min)/31 · m = min · u32 qh · 16 B nibbles           x ≈ d·q + m
+/// q5_0  22 B: d = x_absmax/−16 · u32 qh · 16 B nibbles, q = min(31, ⌊x/d + 16.5⌋)   x ≈ d·(q − 16)
+/// q4_0  18 B: d = x_absmax/−8 · 16 B nibbles, q = min(15, ⌊x/d + 8.5⌋)               x ≈ d·(q − 8)
+/// ```
+/// A byte `j` of the nibbles holds value `j` (low nibble) and value `j + 16` (high nibble);
+/// bit `j` of `qh` is the fifth bit of value `j`. The arithmetic follows ggml's reference
+/// quantizers (`quantize_row_*_ref` in ggml-quants.c) step for step, so the bytes equal what
+/// `ggml_quantize_chunk` writes (a test checks this against the linked ggml).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Quantization {
+    /// 8-bit, 34 bytes per 32 weights (≈ 53 % of f16).
+    #[value(name = "q8_0")]
+    Q8_0,
+    /// 5-bit with a minimum, 24 bytes per 32 weights.
+    #[value(name = "q5_1")]
+    Q5_1,
+    /// 5-bit, 22 bytes per 32 weights.
+    #[value(name = "q5_0")]
+    Q5_0,
+    /// 4-bit, 18 bytes per 32 weights.
+    #[value(name = "q4_0")]
+    Q4_0,
+}
+
+/// Values per quantization block (`QK8_0`, `QK5_0`, … in ggml).
+pub const QK: usize = 32;
+/// `GGML_QNT_VERSION`: the header's ftype is this × 1000 + the file type.
+const GGML_QNT_VERSION: u32 = 2;
+
+impl Quantization {
+    pub const ALL: [Quantization; 4] = [
+        Quantization::Q8_0,
+        Quantization::Q5_1,
+        Quantization::Q5_0,
+        Quantization::Q4_0,
+    ];
+
+    /// The name used on the command line and in model names (`base-q8_0`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantization::Q8_0 => "q8_0",
+            Quantization::Q5_1 => "q5_1",
+            Quantization::Q5_0 => "q5_0",
+            Quantization::Q4_0 => "q4_0",
+        }
+    }
+
+    /// ggml's tensor type (`GGML_TYPE_Q8_0` = 8, …), the `ttype` of a quantized tensor.
+    pub fn ggml_type(self) -> u32 {
+        match self {
+            Quantization::Q4_0 => 2,
+            Quantization::Q5_0 => 6,
+            Quantization::Q5_1 => 7,
+            Quantization::Q8_0 => 8,
+        }
+    }
+
+    /// ggml's file type (`GGML_FTYPE_MOSTLY_Q8_0` = 7, …).
+    pub fn ftype(self) -> u32 {
+        match self {
+            Quantization::Q4_0 => 2,
+            Quantization::Q8_0 => 7,
+            Quantization::Q5_0 => 8,
+            Quantization::Q5_1 => 9,
+        }
+    }
+
+    /// The `ftype` field of a whisper.cpp header for this quantization (2007 for q8_0).
+    pub fn header_ftype(self) -> u32 {
+        GGML_QNT_VERSION * 1000 + self.ftype()
+    }
+
+    /// The quantization a header `ftype` stands for (`None` for f32/f16 and other types).
+    pub fn from_header_ftype(ftype: u32) -> Option<Quantization> {
+        Quantization::ALL
+            .into_iter()
+            .find(|q| q.ftype() == ftype % 1000 && ftype >= 1000)
+    }
+
+    /// Bytes of one block of [`QK`] values.
+    pub fn block_bytes(self) -> usize {
+        match self {
+            Quantization::Q8_0 => 34,
+            Quantization::Q5_1 => 24,
+            Quantization::Q5_0 => 22,
+            Quantization::Q4_0 => 18,
+        }
+    }
+
+    /// Appends the blocks of `x` (a multiple of [`QK`] values) to `out`.
+    pub fn quantize(self, x: &[f32], out: &mut Vec<u8>) {
+        assert!(x.len() % QK == 0, "{} values are not whole blocks", x.len());
+        out.reserve(x.len() / QK * self.block_bytes());
+        for b in x.chunks_exact(QK) {
+            match self {
+                Quantization::Q8_0 => q8_0_block(b, out),
+                Quantization::Q5_1 => q5_1_block(b, out),
+                Quantization::Q5_0 => q5_0_block(b, out),
+                Quantization::Q4_0 => q4_0_block(b, out),
+            }
+        }
+    }
+
+    /// The values that blocks decode to (ggml's `dequantize_row_*`), appended to `out`.
+    pub fn dequantize(self, blocks: &[u8], out: &mut Vec<f32>) {
+        let n = self.block_bytes();
+        assert!(blocks.len() % n == 0, "not whole {} blocks", self.name());
+        let h = |b: &[u8], i: usize| f16::from_le_bytes([b[i], b[i + 1]]).to_f32();
+        for b in blocks.chunks_exact(n) {
+            let d = h(b, 0);
+            match self {
+                Quantization::Q8_0 => out.extend(b[2..].iter().map(|&q| q as i8 as f32 * d)),
+                Quantization::Q4_0 => {
+                    let qs = &b[2..18];
+                    out.extend(qs.iter().map(|&q| ((q & 0x0f) as i32 - 8) as f32 * d));
+                    out.extend(qs.iter().map(|&q| ((q >> 4) as i32 - 8) as f32 * d));
+                }
+                Quantization::Q5_0 | Quantization::Q5_1 => {
+                    let (m, at) = match self {
+                        Quantization::Q5_1 => (Some(h(b, 2)), 4),
+                        _ => (None, 2),
+                    };
+                    let qh = u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+                    let qs = &b[at + 4..at + 20];
+                    let value = |j: usize, nibble: u8| {
+                        let q = (nibble | ((((qh >> j) & 1) as u8) << 4)) as i32;
+                        match m {
+                            Some(m) => q as f32 * d + m,
+                            None => (q - 16) as f32 * d,
+                        }
+                    };
+                    out.extend((0..16).map(|j| value(j, qs[j] & 0x0f)));
+                    out.extend((0..16).map(|j| value(j + 16, qs[j] >> 4)));
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Quantization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Quantization {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Quantization::ALL
+            .into_iter()
+            .find(|q| q.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!("unknown quantization {s:?} (expected q8_0, q5_1, q5_0 or q4_0)")
+            })
+    }
+}
+
+/// `GGML_FP32_TO_FP16`: round to nearest, ties to even.
+fn half_bytes(v: f32) -> [u8; 2] {
+    f16::from_f32(v).to_bits().to_le_bytes()
+}
+
+/// The value of largest magnitude (the first one on ties) and its magnitude.
+fn signed_absmax(x: &[f32]) -> (f32, f32) {
+    let (mut amax, mut max) = (0.0f32, 0.0f32);
+    for &v in x {
+        if amax < v.abs() {
+            amax = v.abs();
+            max = v;
+        }
+    }
+    (amax, max)
+}
+
+/// Minimum and maximum, starting from ±FLT_MAX as ggml does.
+fn min_max(x: &[f32]) -> (f32, f32) {
+    let (mut min, mut max) = (f32::MAX, -f32::MAX);
+    for &v in x {
+        if v < min {
+            min = v;
+        }
+        if v > max {
+            max = v;
+        }
+    }
+    (min, max)
+}
+
+fn inverse(d: f32) -> f32 {
+    if d != 0.0 {
+        1.0 / d
+    } else {
+        0.0
+    }
+}
+
+/// `quantize_row_q8_0_ref`.
+fn q8_0_block(x: &[f32], out: &mut Vec<u8>) {
+    let amax = x.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+    let d = amax / 127.0;
+    let id = inverse(d);
+    out.extend_from_slice(&half_bytes(d));
+    out.extend(x.iter().map(|&v| (v * id).round() as i8 as u8));
+}
+
+/// `quantize_row_q4_0_ref`.
+fn q4_0_block(x: &[f32], out: &mut Vec<u8>) {
+    let (_, max) = signed_absmax(x);
+    let d = max / -8.0;
+    let id = inverse(d);
+    out.extend_from_slice(&half_bytes(d));
+    let q = |v: f32| ((v * id + 8.5) as i8).min(15) as u8;
+    out.extend((0..16).map(|j| q(x[j]) | (q(x[j + 16]) << 4)));
+}
+
+/// `quantize_row_q5_0_ref`.
+fn q5_0_block(x: &[f32], out: &mut Vec<u8>) {
+    let (_, max) = signed_absmax(x);
+    let d = max / -16.0;
+    let id = inverse(d);
+    out.extend_from_slice(&half_bytes(d));
+    let q = |v: f32| ((v * id + 16.5) as i8).min(31) as u8;
+    push_q5(x, q, out);
+}
+
+/// `quantize_row_q5_1_ref`.
+fn q5_1_block(x: &[f32], out: &mut Vec<u8>) {
+    let (min, max) = min_max(x);
+    let d = (max - min) / 31.0;
+    let id = inverse(d);
+    out.extend_from_slice(&half_bytes(d));
+    out.extend_from_slice(&half_bytes(min));
+    let q = |v: f32| ((v - min) * id + 0.5) as u8;
+    push_q5(x, q, out);
+}
+
+/// The fifth bits (`qh`) and the nibbles of a 5-bit block.
+fn push_q5(x: &[f32], q: impl Fn(f32) -> u8, out: &mut Vec<u8>) {
+    let mut qh = 0u32;
+    let mut qs = [0u8; 16];
+    for j in 0..16 {
+        let (a, b) = (q(x[j]), q(x[j + 16]));
+        qs[j] = (a & 0x0f) | ((b & 0x0f) << 4);
+        qh |= (((a & 0x10) >> 4) as u32) << j;
+        qh |= (((b & 0x10) >> 4) as u32) << (j + 16);
+    }
+    out.extend_from_slice(&qh.to_le_bytes());
+    out.extend_from_slice(&qs);
+}
+
 /// How a tensor is stored in the ggml file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OutType {
     F32,
     F16,
+    Quant(Quantization),
 }
 
 impl OutType {
@@ -300,13 +562,16 @@ impl OutType {
         match self {
             OutType::F32 => 0,
             OutType::F16 => 1,
+            OutType::Quant(q) => q.ggml_type() as i32,
         }
     }
 
-    fn size(self) -> usize {
+    /// Bytes of `n` values.
+    fn bytes(self, n: usize) -> usize {
         match self {
-            OutType::F32 => 4,
-            OutType::F16 => 2,
+            OutType::F32 => 4 * n,
+            OutType::F16 => 2 * n,
+            OutType::Quant(q) => n / QK * q.block_bytes(),
         }
     }
 }
@@ -323,7 +588,7 @@ struct Planned<'a> {
 impl Planned<'_> {
     fn file_bytes(&self) -> u64 {
         let n = self.src.len() / self.dtype.size();
-        (12 + 4 * self.dims.len() + self.name.len() + n * self.out.size()) as u64
+        (12 + 4 * self.dims.len() + self.name.len() + self.out.bytes(n)) as u64
     }
 }
 
@@ -608,6 +873,17 @@ fn model_dims(m: &Ct2Model) -> Result<Dims, ImportError> {
 /// Writes to a temp file in `out`'s directory, then renames: no partial file under the
 /// final name on any error. `config.json` is optional, but must parse when present.
 pub fn import_ct2(ct2_dir: &Path, out: &Path) -> Result<ImportSummary, ImportError> {
+    import_ct2_with(ct2_dir, out, None)
+}
+
+/// [`import_ct2`], with the 2-D weights quantized as whisper.cpp's `quantize` tool would
+/// quantize the f16 file (see [`Quantization`]): the result is byte for byte
+/// `quantize(import_ct2(dir))`, in one pass and without the f16 file.
+pub fn import_ct2_with(
+    ct2_dir: &Path,
+    out: &Path,
+    quantize: Option<Quantization>,
+) -> Result<ImportSummary, ImportError> {
     let files = ct2::Ct2Dir::locate(ct2_dir)?;
     if let Some(config) = &files.config {
         ct2::read_config(config)?;
@@ -660,7 +936,27 @@ pub fn import_ct2(ct2_dir: &Path, out: &Path) -> Result<ImportSummary, ImportErr
             ),
         });
     }
-    let tensors = Planner::plan(&model, &dims, n_vocab)?;
+    let mut tensors = Planner::plan(&model, &dims, n_vocab)?;
+    if let Some(q) = quantize {
+        // whisper.cpp's quantize: 2-D tensors not on its skip list (the conv biases and the
+        // positional embeddings, which are f32 here anyway); the 3-D conv weights stay f16.
+        for t in tensors
+            .iter_mut()
+            .filter(|t| t.out == OutType::F16 && t.dims.len() == 2)
+        {
+            let row = t.dims[1];
+            if row % QK != 0 {
+                return Err(ImportError::Invalid {
+                    path: files.model.clone(),
+                    msg: format!(
+                        "cannot quantize {} to {q}: its rows of {row} values are not a multiple of {QK}",
+                        t.name
+                    ),
+                });
+            }
+            t.out = OutType::Quant(q);
+        }
+    }
     let mel = mel_filterbank(SAMPLE_RATE, N_FFT, dims.n_mels);
 
     let dir = match out.parent() {
@@ -701,7 +997,7 @@ pub fn import_ct2(ct2_dir: &Path, out: &Path) -> Result<ImportSummary, ImportErr
                 dims.n_text_head,
                 dims.n_text_layer,
                 dims.n_mels,
-                1,
+                quantize.map_or(1, |q| q.header_ftype() as usize),
             ],
         )
         .map_err(write_err)?;
@@ -750,6 +1046,7 @@ pub fn import_ct2(ct2_dir: &Path, out: &Path) -> Result<ImportSummary, ImportErr
         n_heads: dims.n_audio_head,
         bytes,
         multilingual: n_vocab >= MULTILINGUAL_N_VOCAB,
+        quantization: quantize,
     })
 }
 
@@ -789,6 +1086,32 @@ fn write_tensor(w: &mut impl Write, t: &Planned) -> io::Result<()> {
                 .to_bits()
                 .to_le_bytes()
         }),
+        // As the f16 file holds it, then quantized.
+        (DType::F16 | DType::F32 | DType::BF16, OutType::Quant(q)) => {
+            let values: Vec<f32> = match t.dtype {
+                DType::F16 => t
+                    .src
+                    .chunks_exact(2)
+                    .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+                    .collect(),
+                DType::F32 => t
+                    .src
+                    .chunks_exact(4)
+                    .map(|b| f16::from_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).to_f32())
+                    .collect(),
+                _ => t
+                    .src
+                    .chunks_exact(2)
+                    .map(|b| {
+                        let v = bf16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32();
+                        f16::from_f32(v).to_f32()
+                    })
+                    .collect(),
+            };
+            let mut blocks = Vec::with_capacity(t.out.bytes(values.len()));
+            q.quantize(&values, &mut blocks);
+            w.write_all(&blocks)
+        }
         // The planner only lets floating-point tensors through.
         (d, _) => Err(io::Error::other(format!(
             "cannot convert {} tensor {}",
@@ -881,7 +1204,15 @@ mod tests {
                     .chunks(2)
                     .map(|c| f16::from_le_bytes(c.try_into().unwrap()).to_f32())
                     .collect(),
-                t => panic!("unexpected ttype {t}"),
+                t => {
+                    let q = Quantization::ALL
+                        .into_iter()
+                        .find(|q| q.ggml_type() as i32 == t)
+                        .unwrap_or_else(|| panic!("unexpected ttype {t}"));
+                    let mut v = Vec::new();
+                    q.dequantize(take(n / QK * q.block_bytes()), &mut v);
+                    v
+                }
             };
             tensors.push(ParsedTensor {
                 name,
@@ -1203,7 +1534,8 @@ mod tests {
                 d_model: 8,
                 n_heads: 2,
                 bytes: bytes.len() as u64,
-                multilingual: false
+                multilingual: false,
+                quantization: None,
             }
         );
 
@@ -1268,6 +1600,263 @@ mod tests {
         assert_eq!(h.model_type(), "unknown");
         // Nothing but the output is left beside it.
         assert_eq!(std::fs::read_dir(out.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    /// Seeded test data: blocks of normal-ish weights at several scales, and the awkward
+    /// cases (all zero, constant, one outlier, ties of opposite sign, exact halves).
+    fn quant_data() -> Vec<f32> {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut v = Vec::new();
+        for scale in [1e-4f64, 0.02, 0.3, 1.0, 7.0, 3e3] {
+            for _ in 0..64 * QK {
+                let g: f64 = (0..4).map(|_| rnd() - 0.5).sum();
+                v.push((g * scale) as f32);
+            }
+        }
+        // Values as an f16 file holds them, which is what the quantizers see in practice.
+        let mut v: Vec<f32> = v.into_iter().map(|x| f16::from_f32(x).to_f32()).collect();
+        v.extend([0.0f32; QK]);
+        v.extend([0.125f32; QK]);
+        v.extend([-3.5f32; QK]);
+        let mut outlier = [0.001f32; QK];
+        outlier[17] = -40.0;
+        v.extend(outlier);
+        let mut ties: Vec<f32> = (0..QK).map(|i| (i as f32 - 16.0) / 16.0).collect();
+        ties[0] = 1.0;
+        ties[31] = -1.0;
+        v.extend(ties);
+        v.extend((0..QK).map(|i| i as f32 * 0.5 - 8.0));
+        v
+    }
+
+    // ggml's quantizer, from the static ggml library that whisper-rs-sys links in (its
+    // bindings are behind whisper-rs's `raw-api` feature, so declared here).
+    extern "C" {
+        fn ggml_quantize_chunk(
+            ttype: std::ffi::c_int,
+            src: *const f32,
+            dst: *mut std::ffi::c_void,
+            start: i64,
+            nrows: i64,
+            n_per_row: i64,
+            imatrix: *const f32,
+        ) -> usize;
+    }
+
+    /// The linked ggml quantizing `x` (rows of `row` values) as whisper.cpp's quantize tool does.
+    fn ggml_quantize(q: Quantization, x: &[f32], row: usize) -> Vec<u8> {
+        let mut out = vec![0u8; x.len() / QK * q.block_bytes()];
+        // SAFETY: `x` holds nrows × row values, `out` the matching number of blocks; these
+        // types need no importance matrix.
+        let n = unsafe {
+            ggml_quantize_chunk(
+                q.ggml_type() as std::ffi::c_int,
+                x.as_ptr(),
+                out.as_mut_ptr().cast(),
+                0,
+                (x.len() / row) as i64,
+                row as i64,
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(n, out.len());
+        out
+    }
+
+    #[test]
+    fn quantizers_write_the_bytes_ggml_writes() {
+        let x = quant_data();
+        for q in Quantization::ALL {
+            let mut ours = Vec::new();
+            q.quantize(&x, &mut ours);
+            let theirs = ggml_quantize(q, &x, 2 * QK);
+            assert_eq!(ours.len(), theirs.len(), "{q}");
+            let block = q.block_bytes();
+            if let Some(i) = (0..ours.len() / block)
+                .find(|&i| ours[i * block..(i + 1) * block] != theirs[i * block..(i + 1) * block])
+            {
+                panic!(
+                    "{q}: block {i} differs\n x:     {:?}\n ours:  {:?}\n ggml:  {:?}",
+                    &x[i * QK..(i + 1) * QK],
+                    &ours[i * block..(i + 1) * block],
+                    &theirs[i * block..(i + 1) * block]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dequantized_values_stay_within_the_block_step() {
+        let x = quant_data();
+        for q in Quantization::ALL {
+            let mut blocks = Vec::new();
+            q.quantize(&x, &mut blocks);
+            assert_eq!(blocks.len(), x.len() / QK * q.block_bytes());
+            let mut y = Vec::new();
+            q.dequantize(&blocks, &mut y);
+            assert_eq!(y.len(), x.len());
+            for (k, (xb, yb)) in x.chunks(QK).zip(y.chunks(QK)).enumerate() {
+                let amax = xb.iter().fold(0.0f32, |a, v| a.max(v.abs())) as f64;
+                let (min, max) = min_max(xb);
+                // Half a quantization step (a whole one for the value that ±8 / ±16 clamps),
+                // plus what rounding the scale (and minimum) to f16 can add: 2^-11 relative.
+                let step = match q {
+                    Quantization::Q8_0 => amax / 127.0,
+                    Quantization::Q5_1 => (max - min) as f64 / 31.0,
+                    Quantization::Q5_0 => amax / 16.0,
+                    Quantization::Q4_0 => amax / 8.0,
+                };
+                let levels = match q {
+                    Quantization::Q8_0 => 127.0,
+                    Quantization::Q5_1 => 31.0,
+                    Quantization::Q5_0 => 16.0,
+                    Quantization::Q4_0 => 8.0,
+                };
+                let half = if matches!(q, Quantization::Q8_0 | Quantization::Q5_1) {
+                    0.5
+                } else {
+                    1.0
+                };
+                // Rounding to f16: 2^-11 relative, or 2^-25 absolute among the subnormals.
+                let f16_round = |v: f64| (v.abs() * 2f64.powi(-11)).max(2f64.powi(-25));
+                let mut f16_err = levels * f16_round(step);
+                if q == Quantization::Q5_1 {
+                    f16_err += f16_round(min as f64);
+                }
+                let bound = half * step + f16_err + 1e-30;
+                for (i, (&a, &b)) in xb.iter().zip(yb).enumerate() {
+                    let e = (a as f64 - b as f64).abs();
+                    assert!(
+                        e <= bound,
+                        "{q} block {k} value {i}: {a} came back as {b} (error {e:e} > {bound:e})"
+                    );
+                }
+            }
+            // Most values are much closer than the bound: the mean error is about a quarter step.
+            let mean: f64 = x
+                .iter()
+                .zip(&y)
+                .map(|(&a, &b)| (a as f64 - b as f64).abs())
+                .sum::<f64>()
+                / x.len() as f64;
+            let mean_abs: f64 = x.iter().map(|&a| (a as f64).abs()).sum::<f64>() / x.len() as f64;
+            let rel = mean / mean_abs;
+            let limit = match q {
+                Quantization::Q8_0 => 0.01,
+                Quantization::Q5_1 | Quantization::Q5_0 => 0.06,
+                Quantization::Q4_0 => 0.12,
+            };
+            assert!(rel < limit, "{q}: mean relative error {rel}");
+        }
+        // Zeros stay exactly zero.
+        for q in Quantization::ALL {
+            let (mut b, mut y) = (Vec::new(), Vec::new());
+            q.quantize(&[0.0; QK], &mut b);
+            q.dequantize(&b, &mut y);
+            assert!(y.iter().all(|&v| v == 0.0), "{q}");
+        }
+    }
+
+    #[test]
+    fn quantization_names_and_header_ftypes() {
+        let ftypes: Vec<(String, u32, u32)> = Quantization::ALL
+            .iter()
+            .map(|q| (q.to_string(), q.header_ftype(), q.ggml_type()))
+            .collect();
+        assert_eq!(
+            ftypes,
+            [
+                ("q8_0".to_string(), 2007, 8),
+                ("q5_1".to_string(), 2009, 7),
+                ("q5_0".to_string(), 2008, 6),
+                ("q4_0".to_string(), 2002, 2),
+            ]
+        );
+        for q in Quantization::ALL {
+            assert_eq!(Quantization::from_header_ftype(q.header_ftype()), Some(q));
+            assert_eq!(q.name().parse::<Quantization>(), Ok(q));
+        }
+        assert_eq!(Quantization::from_header_ftype(1), None);
+        assert_eq!(Quantization::from_header_ftype(7), None);
+        assert!("q4_1".parse::<Quantization>().is_err());
+    }
+
+    #[test]
+    fn imports_a_synthetic_model_quantized() {
+        let d = 32usize;
+        let vars = fixture::whisper_vars_d(d as u32);
+        let src = tempfile::tempdir().unwrap();
+        fixture::write_dir(src.path(), &vars);
+        let out_dir = tempfile::tempdir().unwrap();
+        let f16_path = out_dir.path().join("ggml-f16.bin");
+        import_ct2(src.path(), &f16_path).unwrap();
+        let f16_file = parse_ggml(&std::fs::read(&f16_path).unwrap());
+        for q in Quantization::ALL {
+            let path = out_dir.path().join(format!("ggml-{q}.bin"));
+            let s = import_ct2_with(src.path(), &path, Some(q)).unwrap();
+            assert_eq!(s.quantization, Some(q));
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(s.bytes, bytes.len() as u64);
+            assert_eq!(read_header(&path).unwrap().ftype, q.header_ftype());
+            let p = parse_ggml(&bytes);
+            assert_eq!(p.hparams[..10], f16_file.hparams[..10]);
+            assert_eq!(p.hparams[10], q.header_ftype() as i32);
+            assert_eq!((&p.mel, &p.tokens), (&f16_file.mel, &f16_file.tokens));
+            assert_eq!(p.tensors.len(), f16_file.tensors.len());
+            for (t, f) in p.tensors.iter().zip(&f16_file.tensors) {
+                assert_eq!(
+                    (&t.name, &t.dims_innermost_first),
+                    (&f.name, &f.dims_innermost_first)
+                );
+                let skipped = [
+                    "encoder.conv1.bias",
+                    "encoder.conv2.bias",
+                    "encoder.positional_embedding",
+                    "decoder.positional_embedding",
+                ];
+                let quantized = f.ttype == 1 && f.dims_innermost_first.len() == 2;
+                assert_eq!(
+                    quantized,
+                    !skipped.contains(&t.name.as_str()) && t.dims_innermost_first.len() == 2,
+                    "{}",
+                    t.name
+                );
+                if quantized {
+                    assert_eq!(t.ttype, q.ggml_type() as i32, "{}", t.name);
+                    // The same blocks as quantizing the f16 file's values.
+                    let mut want = Vec::new();
+                    q.quantize(&f.values, &mut want);
+                    let mut back = Vec::new();
+                    q.dequantize(&want, &mut back);
+                    assert_eq!(t.values, back, "{}", t.name);
+                } else {
+                    assert_eq!((t.ttype, &t.values), (f.ttype, &f.values), "{}", t.name);
+                }
+            }
+            let n_quantized = p.tensors.iter().filter(|t| t.ttype > 1).count();
+            // Per layer: encoder q, k, v, out, mlp.0, mlp.2; decoder the same plus cross
+            // q, k, v, out; and the token embedding.
+            assert_eq!(n_quantized, 6 + 10 + 1, "{q}");
+        }
+
+        // Rows that are not whole blocks cannot be quantized; nothing is written.
+        let vars = whisper_vars();
+        fixture::write_dir(src.path(), &vars);
+        let out = out_dir.path().join("ggml-bad.bin");
+        let e = import_ct2_with(src.path(), &out, Some(Quantization::Q8_0))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("cannot quantize encoder.blocks.0.attn.query.weight to q8_0: its rows of 8 values are not a multiple of 32"),
+            "{e}"
+        );
+        assert!(!out.exists());
     }
 
     /// Imports a broken model into a directory holding an older `ggml-test.bin`; checks
