@@ -122,8 +122,8 @@ pub fn listen(
 
     let t1 = Instant::now();
     on(Event::Stage("transcribe"));
-    let windows =
-        crate::asr::windows::plan(&speech, audio.duration(), crate::asr::windows::MAX_WINDOW);
+    // Only the speech is transcribed (long pauses are skipped), packed into ≤ 30 s windows.
+    let windows = crate::asr::windows::plan_default(&speech, audio.duration());
     let mut transcript = engine
         .transcribe_windows(&audio.samples, &windows, &job.asr, &mut |f| {
             on(Event::Progress(f))

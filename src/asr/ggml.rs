@@ -390,7 +390,11 @@ impl Quantization {
 
     /// Appends the blocks of `x` (a multiple of [`QK`] values) to `out`.
     pub fn quantize(self, x: &[f32], out: &mut Vec<u8>) {
-        assert!(x.len() % QK == 0, "{} values are not whole blocks", x.len());
+        assert!(
+            x.len().is_multiple_of(QK),
+            "{} values are not whole blocks",
+            x.len()
+        );
         out.reserve(x.len() / QK * self.block_bytes());
         for b in x.chunks_exact(QK) {
             match self {
@@ -405,7 +409,11 @@ impl Quantization {
     /// The values that blocks decode to (ggml's `dequantize_row_*`), appended to `out`.
     pub fn dequantize(self, blocks: &[u8], out: &mut Vec<f32>) {
         let n = self.block_bytes();
-        assert!(blocks.len() % n == 0, "not whole {} blocks", self.name());
+        assert!(
+            blocks.len().is_multiple_of(n),
+            "not whole {} blocks",
+            self.name()
+        );
         let h = |b: &[u8], i: usize| f16::from_le_bytes([b[i], b[i + 1]]).to_f32();
         for b in blocks.chunks_exact(n) {
             let d = h(b, 0);

@@ -129,6 +129,50 @@ pub struct TranscribeOptions {
     pub entropy_threshold: f32,
     /// Temperature step of the fallback (0 disables fallback: pure greedy decoding).
     pub temperature_increment: f32,
+    /// Shrink the encoder to the audio of a short call (whisper.cpp's `audio_ctx`): whisper
+    /// always encodes 30 s, so a 12 s window pays for 18 s of padding. `None` encodes the
+    /// full 30 s; `Some(min)` uses the audio's length plus a margin, at least `min` encoder
+    /// positions (50 per second), see [`audio_ctx_for`]. Default: [`MIN_AUDIO_CTX`], unless
+    /// the environment variable `SUBCUT_AUDIO_CTX` says `full` (or another minimum).
+    pub audio_ctx: Option<usize>,
+}
+
+/// whisper's encoder positions per second of audio (1500 for its 30 s window).
+pub const AUDIO_CTX_PER_SEC: usize = 50;
+/// The fewest encoder positions [`TranscribeOptions::audio_ctx`] shrinks to by default.
+pub const MIN_AUDIO_CTX: usize = 500;
+/// Encoder positions added after the audio's end (0.5 s), and the step the context is
+/// rounded up to (so calls of similar length share a graph shape).
+const AUDIO_CTX_MARGIN: usize = 25;
+const AUDIO_CTX_STEP: usize = 32;
+
+/// The `audio_ctx` for a call on `n_samples` of 16 kHz audio with a model whose encoder has
+/// `n_audio_ctx` positions: 0 (whisper's full context) when the audio needs all of it or
+/// `min` is `None`, else the positions the audio covers plus 0.5 s, at least `min`,
+/// rounded up to a multiple of 32.
+pub fn audio_ctx_for(n_samples: usize, n_audio_ctx: usize, min: Option<usize>) -> usize {
+    let Some(min) = min else { return 0 };
+    let covered = n_samples.div_ceil(RATE as usize / AUDIO_CTX_PER_SEC);
+    let margin = std::env::var("SUBCUT_CTX_MARGIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(AUDIO_CTX_MARGIN);
+    let ctx = (covered + margin).max(min).next_multiple_of(AUDIO_CTX_STEP);
+    if ctx >= n_audio_ctx {
+        0
+    } else {
+        ctx
+    }
+}
+
+/// `SUBCUT_AUDIO_CTX`: unset → [`MIN_AUDIO_CTX`]; `full` or `0` → `None`; a number → that
+/// minimum.
+fn audio_ctx_from_env() -> Option<usize> {
+    match std::env::var("SUBCUT_AUDIO_CTX") {
+        Err(_) => Some(MIN_AUDIO_CTX),
+        Ok(v) if v.eq_ignore_ascii_case("full") || v.trim() == "0" => None,
+        Ok(v) => Some(v.trim().parse().unwrap_or(MIN_AUDIO_CTX)),
+    }
 }
 
 impl Default for TranscribeOptions {
@@ -145,6 +189,7 @@ impl Default for TranscribeOptions {
             logprob_threshold: -1.0,
             entropy_threshold: 2.4,
             temperature_increment: 0.2,
+            audio_ctx: audio_ctx_from_env(),
         }
     }
 }
@@ -349,14 +394,38 @@ impl Whisper {
             last: -1.0,
             panic: None,
         };
-        let mut params = self.full_params(opts, resolved);
+        let mut params = self.full_params(opts, resolved, input.len());
         // SAFETY: the trampoline only casts `user_data` back to the `ProgressSink` that lives
         // on this stack frame until `full()` has returned; whisper.cpp calls it from this thread.
         unsafe {
             params.set_progress_callback(Some(progress_trampoline));
             params.set_progress_callback_user_data(&mut sink as *mut ProgressSink as *mut c_void);
+            params.set_start_encoder_callback(Some(count_encoder_pass));
         }
+        let debug = std::env::var_os("SUBCUT_DEBUG_WINDOWS").is_some();
+        if debug {
+            // SAFETY: a plain function that only touches the statics below.
+            unsafe { params.set_filter_logits_callback(Some(mark_decode_step)) };
+        }
+        let passes_before = ENCODER_PASSES.load(std::sync::atomic::Ordering::Relaxed);
+        let (t0, steps0, enc0) = (
+            std::time::Instant::now(),
+            DEBUG_STEPS.load(std::sync::atomic::Ordering::Relaxed),
+            DEBUG_ENCODE_NS.load(std::sync::atomic::Ordering::Relaxed),
+        );
         let result = state.full(params, input);
+        if debug {
+            let enc = DEBUG_ENCODE_NS.load(std::sync::atomic::Ordering::Relaxed) - enc0;
+            eprintln!(
+                "window {:.2} s: audio_ctx {}, {} encoder pass(es), {:.2} s in full(), ~{:.2} s encoding, {} decoder steps",
+                input.len() as f64 / RATE as f64,
+                audio_ctx_for(input.len(), self.header.n_audio_ctx as usize, opts.audio_ctx),
+                ENCODER_PASSES.load(std::sync::atomic::Ordering::Relaxed) - passes_before,
+                t0.elapsed().as_secs_f64(),
+                enc as f64 / 1e9,
+                DEBUG_STEPS.load(std::sync::atomic::Ordering::Relaxed) - steps0,
+            );
+        }
         if let Some(payload) = sink.panic.take() {
             panic::resume_unwind(payload);
         }
@@ -408,7 +477,7 @@ impl Whisper {
     #[doc(hidden)]
     pub fn bare_full(&self, samples: &[f32], opts: &TranscribeOptions) -> Result<usize, AsrError> {
         let resolved = opts.resolve(self.is_multilingual(), &self.name)?;
-        let params = self.full_params(opts, resolved);
+        let params = self.full_params(opts, resolved, samples.len());
         let mut state = self.ctx.create_state()?;
         state.full(params, samples)?;
         Ok(state.full_n_segments() as usize)
@@ -418,9 +487,16 @@ impl Whisper {
         &self,
         opts: &TranscribeOptions,
         resolved: Resolved,
+        n_samples: usize,
     ) -> FullParams<'static, 'static> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(opts.threads.min(c_int::MAX as usize) as c_int);
+        let ctx = audio_ctx_for(
+            n_samples,
+            self.header.n_audio_ctx as usize,
+            opts.audio_ctx.filter(|_| !self.dtw),
+        );
+        p.set_audio_ctx(ctx as c_int);
         p.set_language(resolved.language);
         p.set_translate(opts.translate && self.is_multilingual());
         p.set_no_context(true);
@@ -475,6 +551,49 @@ impl ProgressSink<'_> {
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| cb(p))) {
             self.panic = Some(payload);
         }
+    }
+}
+
+/// Encoder passes run by this process (whisper.cpp encodes again from its last timestamp
+/// when a window's text ends early): for benchmarks and diagnostics.
+#[doc(hidden)]
+pub static ENCODER_PASSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe extern "C" fn count_encoder_pass(
+    _: *mut WhisperSysContext,
+    _: *mut WhisperSysState,
+    _: *mut c_void,
+) -> bool {
+    ENCODER_PASSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    *DEBUG_ENCODE_START.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
+    true
+}
+
+// `SUBCUT_DEBUG_WINDOWS` diagnostics: decoder steps, and the time from each encoder start to
+// the first decoder step after it (the encoder's share).
+static DEBUG_STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static DEBUG_ENCODE_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static DEBUG_ENCODE_START: std::sync::Mutex<Option<std::time::Instant>> =
+    std::sync::Mutex::new(None);
+
+unsafe extern "C" fn mark_decode_step(
+    _: *mut WhisperSysContext,
+    _: *mut WhisperSysState,
+    _: *const whisper_rs::WhisperTokenData,
+    _: c_int,
+    _: *mut f32,
+    _: *mut c_void,
+) {
+    DEBUG_STEPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Some(t) = DEBUG_ENCODE_START
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    {
+        DEBUG_ENCODE_NS.fetch_add(
+            t.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 }
 
@@ -1423,6 +1542,30 @@ mod tests {
 
     fn opts() -> TranscribeOptions {
         TranscribeOptions::default()
+    }
+
+    #[test]
+    fn audio_ctx_fits_short_calls_and_keeps_the_full_window_for_long_ones() {
+        let secs = |s: f64| (s * 16_000.0) as usize;
+        assert_eq!(
+            audio_ctx_for(secs(12.0), 1500, Some(500)),
+            640,
+            "600 + 25, rounded up"
+        );
+        assert_eq!(
+            audio_ctx_for(secs(5.0), 1500, Some(500)),
+            512,
+            "at least the minimum"
+        );
+        assert_eq!(audio_ctx_for(secs(5.0), 1500, Some(100)), 288);
+        assert_eq!(audio_ctx_for(secs(28.0), 1500, Some(500)), 1440);
+        assert_eq!(
+            audio_ctx_for(secs(29.5), 1500, Some(500)),
+            0,
+            "needs the whole window"
+        );
+        assert_eq!(audio_ctx_for(secs(75.0), 1500, Some(500)), 0);
+        assert_eq!(audio_ctx_for(secs(12.0), 1500, None), 0);
     }
 
     #[test]

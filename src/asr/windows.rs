@@ -1,27 +1,163 @@
-//! Transcription in windows cut at silences.
+//! Transcription of the speech only, in windows cut at silences.
 //!
 //! whisper.cpp handles a long input by computing a mel spectrogram, a padded copy and a
 //! per-sample energy track of the *whole* input before it starts, which for a 10-minute
 //! file is ~140 MB on top of the audio itself, and it then seeks through the input in 30 s
 //! windows whose boundaries fall wherever its last timestamp did, often inside a word.
-//! Here the input is cut into windows of at most [`MAX_WINDOW`] at measured silences (just
-//! before the next speech onset, so each window opens with speech), each window is
-//! transcribed on its own and its times shifted back. Memory then no longer grows with the
-//! input beyond the samples themselves, and no window boundary cuts a word.
+//! Here whisper only hears the speech:
+//!
+//! ```text
+//! speech spans (analysis)   ▁▁███▁██████▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁████▁▁██▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁███▁▁▁
+//! plan_speech: pieces       [ a ][  b   ]               [ c  ][d ]                [e ]
+//!              (speech + 0.4 s before, 0.3 s after; split at clear pauses; silence between
+//!               pieces is never transcribed)
+//! pack: windows ≤ 24 s      [ a  b  c  d ] [ e … ]   consecutive pieces, concatenated
+//! whisper per window        times on the packed audio ──map back──▶ input timeline
+//! ```
+//!
+//! [`plan_speech`] keeps each span of speech with [`LEAD_IN`] of silence before and [`TAIL`]
+//! after, merged where they touch, and splits the result at its clear pauses (just before the
+//! next onset), so no piece boundary falls inside a word. [`transcribe`] packs consecutive
+//! pieces into windows of at most [`PACK_MAX`] ([`pack`]: as few windows as filling them in
+//! order needs, evened out so none is left with a short tail), hands each window's samples
+//! to the engine and maps the times back piece by piece: a word belongs to the piece that
+//! holds its middle and is kept inside it. The engine shrinks its encoder to each window's
+//! length (see [`TranscribeOptions::audio_ctx`]), so encoder work follows the audio heard. Long pauses cost nothing, transcription time follows the
+//! amount of speech rather than the length of the media, and whisper has no stretch of
+//! silence to hallucinate captions into. Memory no longer grows with the input beyond the
+//! samples themselves. [`plan`] is the earlier scheme (contiguous windows that tile the whole
+//! input), still used when no speech was found and for comparisons
+//! (`SUBCUT_SPEECH_ONLY=0`, see [`plan_default`]).
+
+use std::ops::Range;
 
 use anyhow::Result;
 
 use crate::asr::transcript::Transcript;
 use crate::asr::TranscribeOptions;
 use crate::media::SAMPLE_RATE;
-use crate::time::{Span, Time};
+use crate::time::{self, Span, Time};
 
 /// whisper's own window: one encoder pass covers 30 s.
 pub const MAX_WINDOW: Time = Time::from_millis(30_000);
 /// Gaps at least this long are clear pauses, preferred as window boundaries.
 const MIN_GAP: Time = Time::from_millis(300);
-/// Silence kept before a window's first speech.
-const LEAD_IN: Time = Time::from_millis(400);
+/// Silence kept before a window's (or piece's) first speech.
+pub const LEAD_IN: Time = Time::from_millis(400);
+/// Silence kept after the last speech of a piece: the end of the last word, and a pause
+/// for whisper to close the segment on.
+pub const TAIL: Time = Time::from_millis(300);
+
+/// The windows [`listen`](crate::pipeline::listen) transcribes: [`plan_speech`], or the
+/// whole input tiled by [`plan`] when the environment variable `SUBCUT_SPEECH_ONLY` is `0`
+/// (for benchmarks and comparisons).
+pub fn plan_default(speech: &[Span], total: Time) -> Vec<Span> {
+    if std::env::var_os("SUBCUT_SPEECH_ONLY").is_some_and(|v| v == "0") {
+        plan(speech, total, MAX_WINDOW)
+    } else {
+        plan_speech(speech, total, PACK_MAX)
+    }
+}
+
+/// The audio worth transcribing, as sorted, disjoint pieces of at most `max`: every speech
+/// span widened by [`LEAD_IN`] before and [`TAIL`] after (clamped to `[0, total)`, merged
+/// where they touch), split at each clear pause ([`MIN_GAP`] or longer) just before the
+/// next onset, and pieces longer than `max` (continuous speech) cut as [`plan`] cuts.
+/// Without any speech the whole input is planned with [`plan`], so nothing is skipped on
+/// the analysis's word alone.
+pub fn plan_speech(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
+    let kept = time::pad(speech, LEAD_IN, TAIL, Span::new(Time::ZERO, total));
+    if kept.is_empty() {
+        return plan(speech, total, max);
+    }
+    let speech = time::normalize(speech);
+    let mut out = Vec::new();
+    for piece in kept {
+        let inner: Vec<Span> = speech.iter().filter_map(|s| s.intersect(&piece)).collect();
+        let mut start = piece.start;
+        for p in inner.windows(2) {
+            let (gap_start, gap_end) = (p[0].end, p[1].start);
+            let cut = (gap_end - LEAD_IN).max(gap_start);
+            if gap_end - gap_start >= MIN_GAP && cut > start && cut < piece.end {
+                push_within(&mut out, Span::new(start, cut), &inner, max);
+                start = cut;
+            }
+        }
+        push_within(&mut out, Span::new(start, piece.end), &inner, max);
+    }
+    out
+}
+
+/// Pushes `piece`, cut by [`plan`] into parts of at most `max` where it is longer.
+fn push_within(out: &mut Vec<Span>, piece: Span, speech: &[Span], max: Time) {
+    if piece.duration() <= max {
+        out.push(piece);
+        return;
+    }
+    let shift = |s: Span, by: Time, fwd: bool| {
+        if fwd {
+            Span::new(s.start + by, s.end + by)
+        } else {
+            Span::new(s.start - by, s.end - by)
+        }
+    };
+    let local: Vec<Span> = speech
+        .iter()
+        .filter_map(|s| s.intersect(&piece))
+        .map(|s| shift(s, piece.start, false))
+        .collect();
+    out.extend(
+        plan(&local, piece.duration(), max)
+            .into_iter()
+            .map(|w| shift(w, piece.start, true)),
+    );
+}
+
+/// The most audio [`transcribe`] packs into one whisper call. Below whisper's 30 s: when
+/// speech runs up to the end of its window, whisper stops before the last sentence (it
+/// expects the next window to carry it) and whisper.cpp encodes the rest again, a second
+/// encoder pass that also tends to lose the sentence's first words.
+pub const PACK_MAX: Time = Time::from_millis(24_000);
+
+/// Groups consecutive `pieces` into as few windows of at most `max` of audio (summed
+/// lengths) as filling them in order gives, and then evens them out: the smallest cap that
+/// still needs no more windows, so no window is left with a short tail of speech. A piece
+/// longer than the cap is a window of its own. Returns index ranges into `pieces`.
+pub fn pack(pieces: &[Span], max: Time) -> Vec<Range<usize>> {
+    let fill = |cap: Time| {
+        let mut out: Vec<Range<usize>> = Vec::new();
+        let mut len = Time::ZERO;
+        for (i, p) in pieces.iter().enumerate() {
+            match out.last_mut() {
+                Some(w) if len + p.duration() <= cap => {
+                    w.end = i + 1;
+                    len += p.duration();
+                }
+                _ => {
+                    out.push(i..i + 1);
+                    len = p.duration();
+                }
+            }
+        }
+        out
+    };
+    let greedy = fill(max);
+    let n = greedy.len();
+    if n <= 1 {
+        return greedy;
+    }
+    let total = pieces.iter().fold(Time::ZERO, |a, p| a + p.duration());
+    let (mut lo, mut hi) = (Time(total.0 / n as i64), max);
+    while hi.0 - lo.0 > 1_000 {
+        let mid = Time((lo.0 + hi.0) / 2);
+        if fill(mid).len() <= n {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    fill(hi)
+}
 
 /// Cuts `[0, total)` into contiguous windows of at most `max`, each boundary inside a gap
 /// between `speech` spans (at the later of the gap's start and [`LEAD_IN`] before the next
@@ -64,45 +200,142 @@ pub fn plan(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
 pub type WindowEngine<'a> =
     dyn FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript> + 'a;
 
-/// Transcribes `samples` window by window (see [`plan`]) with `engine` and joins the results
-/// on the input's timeline. With automatic language detection, the language found in the
-/// first window that has words is kept for the rest, so one file gets one language.
+/// Where the pieces of one packed window lie: on the packed audio and on the input.
+struct Layout {
+    /// (start on the packed audio, the piece on the input timeline), in order.
+    pieces: Vec<(Time, Span)>,
+}
+
+impl Layout {
+    fn new(pieces: &[Span]) -> Layout {
+        let mut at = Time::ZERO;
+        let pieces = pieces
+            .iter()
+            .map(|p| {
+                let start = at;
+                at += p.duration();
+                (start, *p)
+            })
+            .collect();
+        Layout { pieces }
+    }
+
+    /// The piece that holds packed time `t` (the last one for times past the end; on a
+    /// boundary, the later piece).
+    fn piece_at(&self, t: Time) -> usize {
+        self.pieces.iter().rposition(|&(s, _)| s <= t).unwrap_or(0)
+    }
+
+    /// Packed time `t` on the input timeline, kept inside piece `i`.
+    fn map_in(&self, i: usize, t: Time) -> Time {
+        let (s, p) = self.pieces[i];
+        p.start + (t - s).max(Time::ZERO).min(p.duration())
+    }
+
+    /// Moves a window's segments and words from the packed audio onto the input timeline.
+    /// A word goes to the piece that holds its middle and stays inside it; a segment
+    /// spans its words (or, without words, maps its ends into the pieces that hold them).
+    fn map(&self, t: &mut Transcript) {
+        for seg in &mut t.segments {
+            let (s0, s1) = (seg.start, seg.end);
+            let (mut first, mut last) = (None, None);
+            for w in &mut seg.words {
+                let i = self.piece_at(Time((w.start.0 + w.end.0) / 2));
+                w.start = self.map_in(i, w.start);
+                w.end = self.map_in(i, w.end);
+                first.get_or_insert(i);
+                last = Some(i);
+            }
+            let a = first.unwrap_or_else(|| self.piece_at(s0));
+            let b = last.unwrap_or_else(|| self.piece_at(s1 - Time(1)).max(a));
+            seg.start = self.map_in(a, s0);
+            seg.end = self.map_in(b, s1).max(seg.start);
+            if let (Some(w0), Some(w1)) = (seg.words.first(), seg.words.last()) {
+                seg.start = seg.start.min(w0.start);
+                seg.end = seg.end.max(w1.end);
+            }
+        }
+    }
+}
+
+/// Transcribes the `pieces` of `samples` (see [`plan_speech`]; any sorted, disjoint spans,
+/// e.g. [`plan`]'s tiling) with `engine`, consecutive pieces packed into windows of at most
+/// [`PACK_MAX`] ([`pack`]), and joins the results on the input's timeline (see the module
+/// documentation). Audio outside the pieces is never heard. With automatic language
+/// detection, the language found in the first window that has words is kept for the rest,
+/// so one file gets one language.
 pub fn transcribe(
     samples: &[f32],
-    windows: &[Span],
+    pieces: &[Span],
     opts: &TranscribeOptions,
     progress: &mut dyn FnMut(f32),
     engine: &mut WindowEngine,
 ) -> Result<Transcript> {
-    let total = samples.len().max(1) as f64;
+    let range = |p: &Span| {
+        (
+            p.start.to_samples(SAMPLE_RATE).min(samples.len()),
+            p.end.to_samples(SAMPLE_RATE).min(samples.len()),
+        )
+    };
+    // Pieces on whole samples, empty ones dropped.
+    let pieces: Vec<Span> = pieces
+        .iter()
+        .map(range)
+        .filter(|(a, b)| b > a)
+        .map(|(a, b)| {
+            Span::new(
+                Time::from_samples(a, SAMPLE_RATE),
+                Time::from_samples(b, SAMPLE_RATE),
+            )
+        })
+        .collect();
+    let total: usize = pieces.iter().map(|p| range(p).1 - range(p).0).sum();
+    let total = total.max(1) as f64;
     let mut opts = opts.clone();
     let mut out = Transcript::default();
-    for w in windows {
-        let (a, b) = (
-            w.start.to_samples(SAMPLE_RATE).min(samples.len()),
-            w.end.to_samples(SAMPLE_RATE).min(samples.len()),
-        );
-        if b <= a {
-            continue;
-        }
-        let done = a as f64 / total;
-        let share = (b - a) as f64 / total;
-        let part = engine(&samples[a..b], &opts, &mut |f| {
-            progress((done + share * f as f64) as f32)
+    let mut done = 0usize;
+    let mut joined = Vec::new();
+    let cap = std::env::var("SUBCUT_PACK_MAX")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(PACK_MAX, Time::from_secs_f64);
+    let pad_end = std::env::var("SUBCUT_PAD_END")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    for w in pack(&pieces, cap) {
+        let group = &pieces[w];
+        let ranges: Vec<(usize, usize)> = group.iter().map(range).collect();
+        // Contiguous pieces are one slice of the input; others are copied end to end.
+        let audio: &[f32] = if ranges.windows(2).all(|p| p[0].1 == p[1].0) {
+            &samples[ranges[0].0..ranges[ranges.len() - 1].1]
+        } else {
+            joined.clear();
+            for &(a, b) in &ranges {
+                joined.extend_from_slice(&samples[a..b]);
+            }
+            &joined
+        };
+        let padded;
+        let audio: &[f32] = if pad_end > 0.0 {
+            let mut v = audio.to_vec();
+            v.resize(v.len() + (pad_end * 16000.0) as usize, 0.0);
+            padded = v;
+            &padded
+        } else {
+            audio
+        };
+        let share = audio.len() as f64 / total;
+        let start = done as f64 / total;
+        let mut part = engine(audio, &opts, &mut |f| {
+            progress((start + share * f as f64) as f32)
         })?;
+        done += audio.len();
         if out.language.is_empty() || out.segments.is_empty() {
             out.language = part.language.clone();
         }
-        let offset = Time::from_samples(a, SAMPLE_RATE);
-        for mut seg in part.segments {
-            seg.start += offset;
-            seg.end += offset;
-            for word in &mut seg.words {
-                word.start += offset;
-                word.end += offset;
-            }
-            out.segments.push(seg);
-        }
+        Layout::new(group).map(&mut part);
+        out.segments.extend(part.segments);
         if opts.language.is_none() && !out.segments.is_empty() && !opts.translate {
             opts.language = Some(out.language.clone());
         }
@@ -202,6 +435,251 @@ mod tests {
                 .iter()
                 .all(|x| !x.is_empty() && x.duration() <= MAX_WINDOW));
         }
+    }
+
+    /// Random speech: spans of 0.3–40 s (mostly short) with pauses of 0.1–8 s.
+    fn random_speech(rnd: &mut impl FnMut() -> f64) -> (Vec<Span>, Time) {
+        let mut speech = Vec::new();
+        let mut x = rnd() * 3.0;
+        while x < 300.0 {
+            let d = 0.3 + rnd() * 40.0 * rnd() * rnd();
+            speech.push(s(x, x + d));
+            x += d + 0.1 + 8.0 * rnd() * rnd();
+        }
+        (speech, Time::from_secs_f64(x + rnd() * 5.0))
+    }
+
+    fn rng() -> impl FnMut() -> f64 {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 10_000) as f64 / 10_000.0
+        }
+    }
+
+    #[test]
+    fn speech_pieces_skip_long_pauses_and_split_at_clear_ones() {
+        // 0.5 s, 3 s and 20 s pauses.
+        let speech = [s(1.0, 5.0), s(5.5, 9.0), s(12.0, 14.0), s(34.0, 36.0)];
+        let p = plan_speech(&speech, Time::from_secs_f64(40.0), MAX_WINDOW);
+        assert_eq!(
+            p,
+            [s(0.6, 5.1), s(5.1, 9.3), s(11.6, 14.3), s(33.6, 36.3)],
+            "0.4 s before and 0.3 s after speech; the 0.5 s pause is a cut 0.4 s before its onset"
+        );
+        assert_eq!(
+            pack(&p, MAX_WINDOW),
+            vec![(0..4)],
+            "14.1 s of audio: one window"
+        );
+        // Speech at the very start and end is clamped to the input.
+        let p = plan_speech(
+            &[s(0.1, 2.0), s(9.0, 9.9)],
+            Time::from_secs_f64(10.0),
+            MAX_WINDOW,
+        );
+        assert_eq!(p, [s(0.0, 2.3), s(8.6, 10.0)]);
+        // No speech found: the whole input, as before.
+        assert_eq!(
+            plan_speech(&[], Time::from_secs_f64(50.0), MAX_WINDOW),
+            [s(0.0, 30.0), s(30.0, 50.0)]
+        );
+        // Continuous speech longer than a window is cut like `plan` cuts it.
+        let p = plan_speech(&[s(2.0, 70.0)], Time::from_secs_f64(75.0), MAX_WINDOW);
+        assert_eq!(p, [s(1.6, 31.6), s(31.6, 61.6), s(61.6, 70.3)]);
+    }
+
+    #[test]
+    fn packing_needs_few_windows_and_evens_them_out() {
+        let p = [
+            s(0.0, 10.0),
+            s(20.0, 35.0),
+            s(50.0, 56.0),
+            s(56.0, 90.0),
+            s(95.0, 96.0),
+        ];
+        // Filling in order needs 4 windows (25, 6, 34, 1 s); evened out: 10, 21, 34, 1 s.
+        assert_eq!(pack(&p, MAX_WINDOW), [0..1, 1..3, 3..4, 4..5]);
+        let p = [s(0.0, 10.0), s(20.0, 30.0), s(40.0, 50.0), s(60.0, 60.5)];
+        assert_eq!(
+            pack(&p, MAX_WINDOW),
+            [0..2, 2..4],
+            "20 + 10.5 s, not 30 + 0.5 s"
+        );
+        assert!(pack(&[], MAX_WINDOW).is_empty());
+    }
+
+    #[test]
+    fn speech_pieces_cover_the_speech_on_random_inputs() {
+        let mut rnd = rng();
+        for _ in 0..300 {
+            let (speech, total) = random_speech(&mut rnd);
+            let pieces = plan_speech(&speech, total, PACK_MAX);
+            for p in pieces.windows(2) {
+                assert!(
+                    p[0].end <= p[1].start,
+                    "sorted, disjoint: {} {}",
+                    p[0],
+                    p[1]
+                );
+            }
+            for p in &pieces {
+                assert!(!p.is_empty() && p.duration() <= PACK_MAX, "{p}");
+                assert!(p.start >= Time::ZERO && p.end <= total);
+            }
+            // Every instant of speech is in a piece (with its lead-in where there is room).
+            let covered = time::total(&time::intersection(&speech, &pieces));
+            assert_eq!(covered, time::total(&speech));
+            // Boundaries fall in pauses, except inside speech longer than a window.
+            for p in &pieces {
+                for b in [p.start, p.end] {
+                    if let Some(sp) = speech.iter().find(|sp| sp.start < b && b < sp.end) {
+                        // A hard cut: no pause within a window's reach.
+                        assert!(
+                            sp.duration() > PACK_MAX - LEAD_IN,
+                            "boundary {b} inside {sp}"
+                        );
+                    }
+                }
+            }
+            // Long pauses are skipped: at most LEAD_IN + TAIL of each is heard.
+            let heard = time::total(&pieces);
+            let gaps = time::invert(&speech, Span::new(Time::ZERO, total));
+            let bound = time::total(&speech)
+                + gaps
+                    .iter()
+                    .map(|g| g.duration().min(LEAD_IN + TAIL))
+                    .fold(Time::ZERO, |a, b| a + b);
+            assert!(heard <= bound, "{heard} > {bound}");
+            let windows = pack(&pieces, PACK_MAX);
+            let len = |r: &Range<usize>| {
+                pieces[r.clone()]
+                    .iter()
+                    .fold(Time::ZERO, |a, p| a + p.duration())
+            };
+            assert_eq!(windows.first().map(|r| r.start), Some(0));
+            assert_eq!(windows.last().map(|r| r.end), Some(pieces.len()));
+            for w in windows.windows(2) {
+                assert_eq!(w[0].end, w[1].start);
+            }
+            assert!(windows.iter().all(|w| len(w) <= PACK_MAX));
+            // As few windows as filling each to the last piece that fits.
+            let mut greedy = 0;
+            let mut fill = PACK_MAX;
+            for p in &pieces {
+                if fill + p.duration() > PACK_MAX {
+                    greedy += 1;
+                    fill = Time::ZERO;
+                }
+                fill += p.duration();
+            }
+            assert_eq!(windows.len(), greedy);
+        }
+    }
+
+    /// A fake engine that hears the input's own sample numbers (sample `i` of the input has
+    /// the value `i`): every second of its window it "hears" a word made of the input time
+    /// at that point, 0.2 s long.
+    fn marker_engine(
+        calls: &mut Vec<usize>,
+    ) -> impl FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript> + '_
+    {
+        move |samples, _, _| {
+            calls.push(samples.len());
+            let mut words = Vec::new();
+            let mut t = 0;
+            while t + 3_200 <= samples.len() {
+                words.push(Word {
+                    text: format!("{}", samples[t + 1_600] as usize - 1_600),
+                    start: Time::from_samples(t, SAMPLE_RATE),
+                    end: Time::from_samples(t + 3_200, SAMPLE_RATE),
+                    probability: 1.0,
+                });
+                t += 16_000;
+            }
+            Ok(Transcript {
+                language: "en".into(),
+                segments: vec![Segment {
+                    start: Time::ZERO,
+                    end: Time::from_samples(samples.len(), SAMPLE_RATE),
+                    text: String::new(),
+                    words,
+                    no_speech_probability: 0.0,
+                }],
+            })
+        }
+    }
+
+    #[test]
+    fn packed_windows_map_times_back_to_the_input() {
+        let samples: Vec<f32> = (0..16_000 * 100).map(|i| i as f32).collect();
+        let pieces = [s(2.0, 12.0), s(40.0, 55.0), s(55.0, 60.0), s(80.0, 95.0)];
+        let mut calls = Vec::new();
+        let t = transcribe(
+            &samples,
+            &pieces,
+            &TranscribeOptions::default(),
+            &mut |_| {},
+            &mut marker_engine(&mut calls),
+        )
+        .unwrap();
+        assert_eq!(
+            calls,
+            [16_000 * 10, 16_000 * 20, 16_000 * 15],
+            "10 s, then 15 + 5 s, then 15 s: three windows of at most 24 s, evened out"
+        );
+        for w in t.words() {
+            // Each word lands where its audio came from, inside one piece.
+            let from = w.text.parse::<usize>().unwrap();
+            assert_eq!(w.start, Time::from_samples(from, SAMPLE_RATE), "{w:?}");
+            assert_eq!(w.end - w.start, Time::from_millis(200));
+            assert!(pieces.iter().any(|p| p.start <= w.start && w.end <= p.end));
+        }
+        assert_eq!(t.words().count(), 10 + 15 + 5 + 15);
+        // Segments span their words and stay in order.
+        let segs: Vec<Span> = t
+            .segments
+            .iter()
+            .map(|g| Span::new(g.start, g.end))
+            .collect();
+        assert_eq!(segs, [s(2.0, 12.0), s(40.0, 60.0), s(80.0, 95.0)]);
+    }
+
+    #[test]
+    fn a_word_across_a_join_stays_in_the_piece_of_its_middle() {
+        let layout = Layout::new(&[s(10.0, 12.0), s(50.0, 53.0)]);
+        let w = |a: f64, b: f64| Word {
+            text: "x".into(),
+            start: Time::from_secs_f64(a),
+            end: Time::from_secs_f64(b),
+            probability: 1.0,
+        };
+        let mut t = Transcript {
+            language: "en".into(),
+            segments: vec![Segment {
+                start: Time::from_secs_f64(1.5),
+                end: Time::from_secs_f64(2.9),
+                text: "x y".into(),
+                words: vec![w(1.5, 2.3), w(2.3, 2.9)],
+                no_speech_probability: 0.0,
+            }],
+        };
+        layout.map(&mut t);
+        let words: Vec<(Time, Time)> = t.words().map(|w| (w.start, w.end)).collect();
+        assert_eq!(
+            words,
+            [
+                (Time::from_secs_f64(11.5), Time::from_secs_f64(12.0)),
+                (Time::from_secs_f64(50.3), Time::from_secs_f64(50.9))
+            ]
+        );
+        let seg = &t.segments[0];
+        assert_eq!(
+            (seg.start, seg.end),
+            (Time::from_secs_f64(11.5), Time::from_secs_f64(50.9))
+        );
     }
 
     /// A fake engine that "hears" one word per call, at 1 s into its window; it detects

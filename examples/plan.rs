@@ -1,0 +1,48 @@
+//! Prints what `subcut caption` would transcribe of a file: the speech the analysis found,
+//! the pieces [`plan_default`] keeps and the windows they are packed into (with the encoder
+//! context each window gets).
+//!
+//! cargo run --release --example plan -- FILE...
+
+use std::path::Path;
+
+use subcut::analysis::{self, SpeechParams};
+use subcut::asr::whisper::{audio_ctx_for, MIN_AUDIO_CTX};
+use subcut::asr::windows::{pack, plan_default, PACK_MAX};
+use subcut::media::audio::decode_audio;
+use subcut::time::{self, Time};
+
+fn main() -> anyhow::Result<()> {
+    subcut::media::audio::init().map_err(anyhow::Error::msg)?;
+    for file in std::env::args().skip(1) {
+        let audio = decode_audio(Path::new(&file))?;
+        let total = audio.duration();
+        let speech = analysis::detect(&audio.samples, &SpeechParams::default());
+        let pieces = plan_default(&speech, total);
+        let windows = pack(&pieces, PACK_MAX);
+        let heard = time::total(&pieces);
+        println!(
+            "{file}: {:.1} s of media, {:.1} s of speech in {} spans; {:.1} s heard in {} pieces, {} windows",
+            total.as_secs_f64(),
+            time::total(&speech).as_secs_f64(),
+            speech.len(),
+            heard.as_secs_f64(),
+            pieces.len(),
+            windows.len()
+        );
+        for w in windows {
+            let len = pieces[w.clone()]
+                .iter()
+                .fold(Time::ZERO, |a, p| a + p.duration());
+            let ctx = audio_ctx_for(len.to_samples(16_000), 1500, Some(MIN_AUDIO_CTX));
+            let list: Vec<String> = pieces[w].iter().map(|p| p.to_string()).collect();
+            println!(
+                "  {:5.1} s, audio_ctx {:4}: {}",
+                len.as_secs_f64(),
+                if ctx == 0 { 1500 } else { ctx },
+                list.join(" ")
+            );
+        }
+    }
+    Ok(())
+}
