@@ -139,8 +139,9 @@ pub struct TranscribeOptions {
 
 /// whisper's encoder positions per second of audio (1500 for its 30 s window).
 pub const AUDIO_CTX_PER_SEC: usize = 50;
-/// The fewest encoder positions [`TranscribeOptions::audio_ctx`] shrinks to by default.
-pub const MIN_AUDIO_CTX: usize = 500;
+/// The fewest encoder positions [`TranscribeOptions::audio_ctx`] shrinks to by default
+/// (15 s). At 500 (10 s), tiny.en ended a 13 s window after its first sentence.
+pub const MIN_AUDIO_CTX: usize = 750;
 /// Encoder positions added after the audio's end (0.5 s), and the step the context is
 /// rounded up to (so calls of similar length share a graph shape).
 const AUDIO_CTX_MARGIN: usize = 25;
@@ -153,11 +154,9 @@ const AUDIO_CTX_STEP: usize = 32;
 pub fn audio_ctx_for(n_samples: usize, n_audio_ctx: usize, min: Option<usize>) -> usize {
     let Some(min) = min else { return 0 };
     let covered = n_samples.div_ceil(RATE as usize / AUDIO_CTX_PER_SEC);
-    let margin = std::env::var("SUBCUT_CTX_MARGIN")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(AUDIO_CTX_MARGIN);
-    let ctx = (covered + margin).max(min).next_multiple_of(AUDIO_CTX_STEP);
+    let ctx = (covered + AUDIO_CTX_MARGIN)
+        .max(min)
+        .next_multiple_of(AUDIO_CTX_STEP);
     if ctx >= n_audio_ctx {
         0
     } else {
@@ -311,7 +310,8 @@ impl Whisper {
         let header = read_model_header(model)?;
         let preset = if dtw { dtw_preset(&header) } else { None };
         let mut params = WhisperContextParameters::default();
-        params.flash_attn(std::env::var_os("SUBCUT_FA").is_some());
+        // Flash attention measured 10–15 % slower per window on the CPU (docs/BENCH.md).
+        params.flash_attn(false);
         if let Some(model_preset) = preset.clone() {
             params.dtw_parameters(DtwParameters {
                 mode: DtwMode::ModelPreset { model_preset },
@@ -1566,6 +1566,9 @@ mod tests {
         );
         assert_eq!(audio_ctx_for(secs(75.0), 1500, Some(500)), 0);
         assert_eq!(audio_ctx_for(secs(12.0), 1500, None), 0);
+        // The default minimum: 15 s of encoder for anything shorter.
+        assert_eq!(audio_ctx_for(secs(3.0), 1500, Some(MIN_AUDIO_CTX)), 768);
+        assert_eq!(audio_ctx_for(secs(20.0), 1500, Some(MIN_AUDIO_CTX)), 1056);
     }
 
     #[test]
