@@ -190,6 +190,10 @@ pub struct CutArgs {
     /// Also cut the first copy of immediately repeated words ("I I think").
     #[arg(long, help_heading = "Cutting")]
     pub remove_repeats: bool,
+    /// Cut on loudness alone: no transcription, no subtitle files, no filler or repeat cuts
+    /// (the same job as auto-editor, and much faster than a captioned cut).
+    #[arg(long, help_heading = "Cutting", conflicts_with_all = ["burn_in", "remove_repeats"])]
+    pub no_captions: bool,
     /// Write the cut list for editors: json (NAME.cutlist.json), edl, fcpxml.
     #[arg(
         long,
@@ -252,6 +256,11 @@ impl CutArgs {
         }
         if self.burn_in {
             p.burn_in = true;
+        }
+        if self.no_captions {
+            // The flag wins over a preset that burns captions in or cuts words.
+            p.captions = false;
+            p.burn_in = false;
         }
         if self.timeline.is_some() {
             p.timeline = true;

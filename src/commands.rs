@@ -160,6 +160,9 @@ pub fn effective_preset(
     let mut p = crate::preset::load(name).map_err(|e| anyhow::anyhow!("{e}"))?;
     args.apply(&mut p);
     if let Some(c) = cut {
+        if c.no_captions && c.fillers.as_ref().is_some_and(|f| !f.is_none()) {
+            bail!("--fillers needs the transcript; it cannot go with --no-captions");
+        }
         c.apply(&mut p);
     }
     p.validate()
@@ -179,7 +182,10 @@ pub fn prepare(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (jobs, threads) = pipeline::split_cores(cores, c.jobs, c.threads, n_inputs);
     let asr = c.transcribe_options(threads);
+    // A cut without captions hears no words: no model is loaded.
+    let captions = p.captions;
     let engine: Box<dyn Transcriber> = match &args.fake_transcript {
+        _ if !captions => Box::new(Replay::nothing()),
         Some(path) => Box::new(Replay::load(path)?),
         None => {
             let path = model::resolve(&c.model)?;
@@ -197,7 +203,11 @@ pub fn prepare(
         }
     };
     let job = CaptionJob {
-        formats: c.formats.clone(),
+        formats: if captions {
+            c.formats.clone()
+        } else {
+            Vec::new()
+        },
         out_dir: args.out_dir.clone(),
         asr,
         speech: crate::analysis::SpeechParams::default(),
@@ -318,7 +328,8 @@ fn run_inputs(
 
 fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
     // Configuration problems stop the run before any work: exit code 2.
-    let preset = effective_preset(&args, None)?;
+    let mut preset = effective_preset(&args, None)?;
+    preset.captions = true; // whatever a cutting preset says: captioning is the job here
     let batch = batch_inputs(&args)?;
     let (Prepared { job, engine, .. }, jobs) = prepare(&args, &preset, script, batch.inputs.len())?;
     let expected = |p: &Path| {
@@ -350,14 +361,7 @@ fn cut(args: crate::cli::CutArgs, ui: &Ui) -> Result<i32> {
         }
         Some(Some(p)) => Some(pipeline::TimelineOut::File(p.clone())),
     };
-    let cut_job = pipeline::CutJob {
-        params: preset.cut.clone(),
-        render: preset.render.clone(),
-        burn_in: preset.burn_in,
-        exports: preset.export.clone(),
-        timeline,
-        dry_run: args.dry_run,
-    };
+    let cut_job = pipeline::CutJob::from_preset(&preset, timeline, args.dry_run);
     let (Prepared { job, engine, .. }, jobs) =
         prepare(&args.caption, &preset, None, batch.inputs.len())?;
     let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);

@@ -18,6 +18,7 @@ use crate::edit::{self, export::Source, CutParams, FrameGrid, FrameRate};
 use crate::media;
 use crate::media::render::{self, RenderOptions};
 use crate::output::{output_path, Staged};
+use crate::preset::Preset;
 use crate::report;
 use crate::subtitle::align;
 use crate::subtitle::format::{self, AssStyle, Doc, Format};
@@ -285,6 +286,26 @@ pub struct CutJob {
     pub dry_run: bool,
 }
 
+impl CutJob {
+    /// The cut a preset describes. Without captions (`captions = false`) there are no words,
+    /// so nothing is cut by word: the filler and repeat cuts are off.
+    pub fn from_preset(p: &Preset, timeline: Option<TimelineOut>, dry_run: bool) -> CutJob {
+        let mut params = p.cut.clone();
+        if !p.captions {
+            params.fillers = crate::edit::FillerSet::none();
+            params.remove_repeats = false;
+        }
+        CutJob {
+            params,
+            render: p.render.clone(),
+            burn_in: p.burn_in,
+            exports: p.export.clone(),
+            timeline,
+            dry_run,
+        }
+    }
+}
+
 /// The files [`cut`] writes for `input` (for --skip-existing).
 pub fn cut_outputs(input: &Path, job: &CaptionJob, cut: &CutJob) -> Vec<PathBuf> {
     let dir = job.out_dir.as_deref();
@@ -546,5 +567,19 @@ mod tests {
         assert_eq!(split_cores(8, Some(4), None, 1), (4, 2));
         assert_eq!(split_cores(8, None, Some(1), 3), (3, 1));
         assert_eq!(split_cores(0, Some(0), Some(0), 0), (1, 1));
+    }
+
+    #[test]
+    fn a_cut_without_captions_cuts_no_words() {
+        let mut p = crate::preset::load("podcast").unwrap();
+        assert!(p.cut.remove_repeats && !p.cut.fillers.is_none());
+        let with = CutJob::from_preset(&p, None, false);
+        assert_eq!(with.params, p.cut);
+        p.captions = false;
+        let without = CutJob::from_preset(&p, Some(TimelineOut::Beside), true);
+        assert!(without.params.fillers.is_none() && !without.params.remove_repeats);
+        assert_eq!(without.params.threshold, p.cut.threshold);
+        assert_eq!(without.params.min_silence, p.cut.min_silence);
+        assert!(without.dry_run && without.timeline.is_some());
     }
 }

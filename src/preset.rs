@@ -106,6 +106,10 @@ pub struct Preset {
     pub base: Option<String>,
     /// What `subcut run` does.
     pub mode: Mode,
+    /// When cutting: transcribe and write captions (true), or cut on loudness alone
+    /// (false: no model is loaded, no subtitle files, the filler and repeat cuts are off,
+    /// as with auto-editor). `--no-captions` sets it to false.
+    pub captions: bool,
     /// Burn the cut captions into the cut video.
     pub burn_in: bool,
     /// Cut lists for editors.
@@ -130,6 +134,7 @@ impl Default for Preset {
             description: String::new(),
             base: None,
             mode: Mode::Cut,
+            captions: true,
             burn_in: false,
             export: Vec::new(),
             timeline: false,
@@ -342,6 +347,26 @@ impl Preset {
                 message: m,
             })
         };
+        if !self.captions {
+            let refuse = |field: &str, message: &str| {
+                Err(InvalidValue {
+                    field: field.into(),
+                    message: message.into(),
+                })
+            };
+            if self.mode == Mode::Captions {
+                return refuse(
+                    "captions",
+                    "captions = false only makes sense with mode = \"cut\" (a captions job without captions does nothing)",
+                );
+            }
+            if self.burn_in {
+                return refuse(
+                    "burn_in",
+                    "burn_in = true needs captions; it cannot go with captions = false",
+                );
+            }
+        }
         section("caption", self.caption.validate())?;
         section("subtitle", self.subtitle.validate())?;
         if let Err(e) = self.style.validate() {
@@ -1479,6 +1504,14 @@ mod tests {
             err("[render]\nburn_in = \"subs.ass\"\n"),
             "presets/x.toml:2: render.burn_in is chosen by subcut for each input; set the top-level `burn_in = true` instead"
         );
+        assert_eq!(
+            err("mode = \"captions\"\ncaptions = false\n"),
+            "presets/x.toml:2: captions = false only makes sense with mode = \"cut\" (a captions job without captions does nothing)"
+        );
+        assert_eq!(
+            err("captions = false\nburn_in = true\n"),
+            "presets/x.toml:2: burn_in = true needs captions; it cannot go with captions = false"
+        );
         // A rule between two keys points at the one in the file.
         assert_eq!(
             err("[subtitle]\nmax_duration = 0.5\n"),
@@ -1740,6 +1773,7 @@ mod tests {
                 "description",
                 "base",
                 "mode",
+                "captions",
                 "burn_in",
                 "export",
                 "timeline",

@@ -1136,11 +1136,17 @@ pub fn command(args: &WatchArgs, quiet: bool) -> Result<i32> {
     opts.once = args.once;
     opts.quiet = quiet;
 
-    prepare_dirs(&opts)?; // before loading a model: folder mistakes show at once
-                          // The job: the preset (`--preset`, else `default`) under the caption flags, one
-                          // CaptionJob, the engine loaded once for every file. Only captions are written for now:
-                          // a preset's `mode = "cut"` is not applied here.
-    let preset = crate::commands::effective_preset(c, None)?;
+    // Before loading a model: folder mistakes show at once.
+    prepare_dirs(&opts)?;
+    // The job: the preset (`--preset`, else `default`) under the caption flags, one
+    // CaptionJob, the engine loaded once for every file.
+    let mut preset = crate::commands::effective_preset(c, None)?;
+    // Without --preset the watcher captions; with one it runs the whole job the preset
+    // describes, cutting too when its mode is `cut` (with or without captions).
+    let cutting = c.preset.is_some() && preset.mode == crate::preset::Mode::Cut;
+    if !cutting {
+        preset.captions = true;
+    }
     let (prepared, _) = crate::commands::prepare(c, &preset, None, 1)?;
     let crate::commands::Prepared {
         mut job, engine, ..
@@ -1162,19 +1168,14 @@ pub fn command(args: &WatchArgs, quiet: bool) -> Result<i32> {
             .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
             .context("cannot install the signal handlers")?;
     }
-    // Without --preset the watcher captions; with one it runs the whole job the preset
-    // describes, cutting too when its mode is `cut`.
-    let cut_job = (c.preset.is_some() && preset.mode == crate::preset::Mode::Cut).then(|| {
-        crate::pipeline::CutJob {
-            params: preset.cut.clone(),
-            render: preset.render.clone(),
-            burn_in: preset.burn_in,
-            exports: preset.export.clone(),
-            timeline: preset
+    let cut_job = cutting.then(|| {
+        crate::pipeline::CutJob::from_preset(
+            &preset,
+            preset
                 .timeline
                 .then_some(crate::pipeline::TimelineOut::Beside),
-            dry_run: false,
-        }
+            false,
+        )
     });
     let mut process = |input: &Path| -> Result<Vec<PathBuf>> {
         if let Some(d) = delay {

@@ -350,6 +350,69 @@ fn audio_only_input_gives_cut_audio_in_its_own_format() {
 }
 
 #[test]
+fn no_captions_cuts_on_loudness_alone_without_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    // A model that does not exist: a cut without captions must not load one.
+    let out = subcut()
+        .arg("cut")
+        .arg(fixture("talk.mp4"))
+        .args(["--no-captions", "--model", "/nonexistent/ggml-none.bin"])
+        .args(["--preset", "shorts", "--export", "json", "--json", "-o"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // No subtitles, even though the shorts preset burns captions in.
+    assert_eq!(names, ["talk.cut.mp4", "talk.cutlist.json"]);
+    let plan: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("talk.cutlist.json")).unwrap(),
+    )
+    .unwrap();
+    let keep: Vec<(f64, f64)> = plan["keep"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["start"].as_f64().unwrap(), k["end"].as_f64().unwrap()))
+        .collect();
+    for (a, b) in truth_speech("talk.truth.json") {
+        assert!(
+            keep.iter().any(|&(x, y)| x <= a && b <= y),
+            "speech {a}–{b} not wholly kept: {keep:?}"
+        );
+    }
+    let planned: f64 = keep.iter().map(|(a, b)| b - a).sum();
+    let (total, _) = probe(&dir.path().join("talk.cut.mp4"));
+    assert!(
+        (total - planned).abs() <= 1.0 / 25.0,
+        "{total} vs {planned}"
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &summary["inputs"][0];
+    assert_eq!(file["cues"], 0, "{summary}");
+
+    // Asking for word-based work as well is a usage error.
+    for args in [
+        &["--burn-in"][..],
+        &["--remove-repeats"],
+        &["--fillers", "en"],
+    ] {
+        let out = subcut()
+            .arg("cut")
+            .arg(fixture("talk.mp4"))
+            .arg("--no-captions")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn bad_cut_settings_are_usage_errors() {
     for args in [
         ["--threshold", "+5dB"],

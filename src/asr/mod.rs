@@ -82,6 +82,16 @@ impl Replay {
             .with_context(|| format!("{}: not a transcript JSON", path.display()))?;
         Ok(Replay { transcript })
     }
+
+    /// An engine that hears no words: for cutting on loudness alone (`--no-captions`).
+    pub fn nothing() -> Replay {
+        Replay {
+            transcript: Transcript {
+                language: String::new(),
+                segments: Vec::new(),
+            },
+        }
+    }
 }
 
 impl Transcriber for Replay {
