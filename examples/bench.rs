@@ -1,6 +1,8 @@
 //! Stage benchmark for `scripts/bench.sh`: decode, analysis and transcription real-time
 //! factors, and the pipeline's transcription call against a bare whisper-rs `full()` with
-//! the same samples and parameters (alternating A B A B … so drift hits both alike).
+//! the same samples and parameters (alternating A B A B … so drift hits both alike). The
+//! pipeline hears only the speech (`asr::windows::plan_default`, packed into windows); the
+//! "same windows" column runs bare `full()` on exactly that packed audio.
 //!
 //! cargo run --release --example bench -- MODEL RUNS FILE...
 //! Prints one markdown table row per file.
@@ -59,18 +61,28 @@ fn main() -> anyhow::Result<()> {
             analysis_t.push(t.elapsed().as_secs_f64());
         }
         let speech = analysis::detect(&audio.samples, &SpeechParams::default());
-        let windows =
-            subcut::asr::windows::plan(&speech, audio.duration(), subcut::asr::windows::MAX_WINDOW);
+        let windows = subcut::asr::windows::plan_default(&speech, audio.duration());
+        // The audio of each packed window, as the pipeline hands it to whisper.
+        let packed: Vec<Vec<f32>> =
+            subcut::asr::windows::pack(&windows, subcut::asr::windows::PACK_MAX)
+                .into_iter()
+                .map(|r| {
+                    windows[r]
+                        .iter()
+                        .flat_map(|w| {
+                            let a = w.start.to_samples(16_000).min(audio.samples.len());
+                            let b = w.end.to_samples(16_000).min(audio.samples.len());
+                            audio.samples[a..b].iter().copied()
+                        })
+                        .collect()
+                })
+                .collect();
         let (mut pipe, mut bare, mut bare_win) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             let t = Instant::now();
             // The pipeline's stage: windows cut at the silences the analysis found.
             let speech = analysis::detect(&audio.samples, &SpeechParams::default());
-            let windows = subcut::asr::windows::plan(
-                &speech,
-                audio.duration(),
-                subcut::asr::windows::MAX_WINDOW,
-            );
+            let windows = subcut::asr::windows::plan_default(&speech, audio.duration());
             std::hint::black_box(whisper.transcribe_windows(
                 &audio.samples,
                 &windows,
@@ -83,12 +95,8 @@ fn main() -> anyhow::Result<()> {
             bare.push(t.elapsed().as_secs_f64());
             // Bare full() on the very same windows: what the pipeline adds around the engine.
             let t = Instant::now();
-            for w in &windows {
-                let (a, b) = (
-                    w.start.to_samples(16_000),
-                    w.end.to_samples(16_000).min(audio.samples.len()),
-                );
-                std::hint::black_box(whisper.bare_full(&audio.samples[a..b], &opts)?);
+            for w in &packed {
+                std::hint::black_box(whisper.bare_full(w, &opts)?);
             }
             bare_win.push(t.elapsed().as_secs_f64());
         }
@@ -104,7 +112,7 @@ fn main() -> anyhow::Result<()> {
             .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
         println!(
             "| {name} | {secs:.1} | {} | {:.0} | {:.0} | {p:.2} | {bw:.2} | {:.3} | {b:.2} | {:.3} | {:.1} |",
-            windows.len(),
+            packed.len(),
             secs / d,
             secs / a,
             p / bw,

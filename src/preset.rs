@@ -187,7 +187,7 @@ impl Default for Caption {
     fn default() -> Self {
         let t = TranscribeOptions::default();
         Caption {
-            model: "base".into(),
+            model: "base-q8_0".into(),
             language: "auto".into(),
             translate: false,
             formats: vec![Format::Srt],

