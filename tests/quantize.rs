@@ -3,29 +3,10 @@
 //! tiny.en transcribes the fixtures. Uses the CTranslate2 tiny.en directory that
 //! `scripts/setup.sh` keeps (a missing one fails with a message saying how to get it).
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-
-fn subcut() -> Command {
-    let mut c = Command::cargo_bin("subcut").unwrap();
-    c.env_remove("SUBCUT_MODEL_URL");
-    c
-}
-
-/// The CTranslate2 tiny.en directory that scripts/setup.sh downloads and keeps.
-fn ct2_tiny_en() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
-    let dir = cache.join("subcut/ct2/tiny.en");
-    assert!(
-        dir.join("model.bin").exists(),
-        "{} is missing: run scripts/setup.sh",
-        dir.display()
-    );
-    dir
-}
 
 fn import(dir: &Path, name: &str, quantize: Option<&str>) -> PathBuf {
     let out = dir.join(name);
@@ -189,31 +170,4 @@ fn q8_0_tiny_en_transcribes_the_fixture() {
                  Please bring me a cup of hot tea. The train leaves the station at nine.";
     let e = wer(truth, &said);
     assert!(e <= 0.15, "WER {e:.3}: {said}");
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric())
-                .collect::<String>()
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Word error rate: word-level Levenshtein distance / reference length.
-fn wer(reference: &str, hypothesis: &str) -> f64 {
-    let (r, h) = (words(reference), words(hypothesis));
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut cur = vec![i; h.len() + 1];
-        for j in 1..=h.len() {
-            let sub = prev[j - 1] + usize::from(r[i - 1] != h[j - 1]);
-            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len().max(1) as f64
 }
