@@ -1127,3 +1127,26 @@ fn probe_reports_what_render_uses() {
         "mp4"
     );
 }
+
+#[test]
+fn audio_encoded_on_its_own_thread_equals_the_single_threaded_render() {
+    let d = tempfile::tempdir().unwrap();
+    let input = make_av(d.path(), "in.mp4", 4.0);
+    let keep = spans(&[(0.32, 1.12), (1.72, 2.52), (3.0, 3.64)]);
+    // threads 0: audio on a second thread next to the video; threads 1: all on this one.
+    let (a, b) = (d.path().join("a.mp4"), d.path().join("b.mp4"));
+    let sa = render_ok(&input, &keep, &a, &RenderOptions::default());
+    let one = RenderOptions {
+        threads: 1,
+        ..RenderOptions::default()
+    };
+    let sb = render_ok(&input, &keep, &b, &one);
+    assert_eq!(sa.audio_samples, sb.audio_samples);
+    assert_eq!(sa.video_frames, sb.video_frames);
+    assert_eq!(sa.audio_duration, sb.audio_duration);
+    let (pa, pb) = (pcm(&a, 1), pcm(&b, 1)); // every sample, channels interleaved
+    assert_eq!(pa[0].len(), pb[0].len());
+    assert!(pa[0].iter().zip(&pb[0]).all(|(x, y)| x == y), "same audio");
+    check_durations(&probe_json(&a), total(&keep), 0.04);
+    check_durations(&probe_json(&b), total(&keep), 0.04);
+}

@@ -10,7 +10,7 @@ use ffmpeg_next as ffmpeg;
 use ffmpeg::error::EAGAIN;
 use ffmpeg::format::sample::Type as SampleType;
 use ffmpeg::format::Sample;
-use ffmpeg::{encoder, format, frame, ChannelLayout, Packet, Rational, Rescale};
+use ffmpeg::{encoder, frame, ChannelLayout, Packet, Rational, Rescale};
 
 use super::plan::{fade_gain, Plan};
 use crate::time::Time;
@@ -52,6 +52,8 @@ pub(super) struct AudioOut {
     scratch: Vec<Vec<f32>>,
     /// Samples sent to the encoder (= next pts).
     pub samples: i64,
+    /// Encoded packets (stream index and time base set) not yet taken by the muxer.
+    packets: Vec<Packet>,
 }
 
 impl AudioOut {
@@ -91,6 +93,7 @@ impl AudioOut {
             fifo: vec![Vec::new(); channels],
             scratch: vec![Vec::new(); channels],
             samples: 0,
+            packets: Vec::new(),
             encoder,
         }
     }
@@ -99,13 +102,18 @@ impl AudioOut {
         self.range >= self.ranges.len()
     }
 
+    /// The encoded packets since the last call, ready for `write_interleaved`.
+    pub fn take_packets(&mut self) -> Vec<Packet> {
+        std::mem::take(&mut self.packets)
+    }
+
     /// Source time up to which audio has been handled.
     pub fn position(&self) -> Time {
         Time::from_samples(self.next.unwrap_or(0).max(0) as usize, self.rate)
     }
 
     /// Places a decoded frame on the source timeline and keeps what lies in the spans.
-    pub fn push(&mut self, f: &frame::Audio, octx: &mut format::context::Output) -> AResult<()> {
+    pub fn push(&mut self, f: &frame::Audio) -> AResult<()> {
         let n = f.samples();
         if n == 0 || self.done() {
             return Ok(());
@@ -145,13 +153,13 @@ impl AudioOut {
         };
         let expected = self.next.unwrap_or(0);
         if start > expected {
-            self.silence(expected, start, octx)?;
+            self.silence(expected, start)?;
         }
         read_f32(f, &mut self.scratch)?;
         let scratch = std::mem::take(&mut self.scratch);
         // What lies before the expected position (overlap, or before media time 0) is dropped.
         let skip = (expected - start).clamp(0, n as i64) as usize;
-        let r = self.keep(start + skip as i64, &scratch, skip, n - skip, octx);
+        let r = self.keep(start + skip as i64, &scratch, skip, n - skip);
         self.scratch = scratch;
         r?;
         self.next = Some((start + n as i64).max(expected));
@@ -160,11 +168,11 @@ impl AudioOut {
 
     /// After the last frame: silence up to the end of the last span (audio that ends early),
     /// the final short frame, and the encoder flush.
-    pub fn finish(&mut self, octx: &mut format::context::Output) -> AResult<()> {
+    pub fn finish(&mut self) -> AResult<()> {
         if let Some(&(_, end)) = self.ranges.last() {
             let from = self.next.unwrap_or(0);
             if from < end {
-                self.silence(from, end, octx)?;
+                self.silence(from, end)?;
                 self.next = Some(end);
             }
         }
@@ -178,17 +186,17 @@ impl AudioOut {
             } else {
                 left
             };
-            self.encode(n, octx)?;
+            self.encode(n)?;
         }
         match self.encoder.send_eof() {
             Ok(()) | Err(ffmpeg::Error::Eof) => {}
             Err(e) => return Err(format!("flushing the audio encoder: {e}")),
         }
-        self.drain(octx)
+        self.drain()
     }
 
     /// Feeds `[from, to)` of silence through the same trimming.
-    fn silence(&mut self, from: i64, to: i64, octx: &mut format::context::Output) -> AResult<()> {
+    fn silence(&mut self, from: i64, to: i64) -> AResult<()> {
         const CHUNK: i64 = 8192;
         let zeros = vec![vec![0f32; CHUNK as usize]; self.channels];
         let mut at = from;
@@ -200,21 +208,14 @@ impl AudioOut {
                 continue;
             }
             let n = (to - at).min(CHUNK);
-            self.keep(at, &zeros, 0, n as usize, octx)?;
+            self.keep(at, &zeros, 0, n as usize)?;
             at += n;
         }
         Ok(())
     }
 
     /// Keeps the samples `data[..][off..off + n]`, which sit at source index `start`.
-    fn keep(
-        &mut self,
-        start: i64,
-        data: &[Vec<f32>],
-        off: usize,
-        n: usize,
-        octx: &mut format::context::Output,
-    ) -> AResult<()> {
+    fn keep(&mut self, start: i64, data: &[Vec<f32>], off: usize, n: usize) -> AResult<()> {
         let end = start + n as i64;
         while self.range < self.ranges.len() {
             let (a, b) = self.ranges[self.range];
@@ -253,7 +254,7 @@ impl AudioOut {
         };
         let mut sent = 0;
         while self.fifo[0].len() - sent >= size {
-            self.encode_range(sent, size, octx)?;
+            self.encode_range(sent, size)?;
             sent += size;
         }
         if sent > 0 {
@@ -264,8 +265,8 @@ impl AudioOut {
         Ok(())
     }
 
-    fn encode(&mut self, n: usize, octx: &mut format::context::Output) -> AResult<()> {
-        self.encode_range(0, n, octx)?;
+    fn encode(&mut self, n: usize) -> AResult<()> {
+        self.encode_range(0, n)?;
         for ch in &mut self.fifo {
             ch.drain(..n.min(ch.len()));
         }
@@ -273,12 +274,7 @@ impl AudioOut {
     }
 
     /// Sends `fifo[..][at..at + n]` as one frame.
-    fn encode_range(
-        &mut self,
-        at: usize,
-        n: usize,
-        octx: &mut format::context::Output,
-    ) -> AResult<()> {
+    fn encode_range(&mut self, at: usize, n: usize) -> AResult<()> {
         let mut f = frame::Audio::new(self.format, n, self.layout);
         f.set_rate(self.rate);
         f.set_pts(Some(self.samples));
@@ -287,10 +283,10 @@ impl AudioOut {
             .send_frame(&f)
             .map_err(|e| format!("audio encoder: {e}"))?;
         self.samples += n as i64;
-        self.drain(octx)
+        self.drain()
     }
 
-    fn drain(&mut self, octx: &mut format::context::Output) -> AResult<()> {
+    fn drain(&mut self) -> AResult<()> {
         let mut packet = Packet::empty();
         let enc_tb = Rational(1, self.rate as i32);
         loop {
@@ -299,9 +295,8 @@ impl AudioOut {
                     packet.set_stream(self.stream_index);
                     packet.set_position(-1);
                     packet.rescale_ts(enc_tb, self.ost_tb);
-                    packet
-                        .write_interleaved(octx)
-                        .map_err(|e| format!("writing audio: {e}"))?;
+                    self.packets
+                        .push(std::mem::replace(&mut packet, Packet::empty()));
                 }
                 Err(ffmpeg::Error::Other { errno }) if errno == EAGAIN => return Ok(()),
                 Err(ffmpeg::Error::Eof) => return Ok(()),
