@@ -49,6 +49,17 @@ fn truth_speech(name: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The kept spans `(start, end)` in seconds of a `NAME.cutlist.json`.
+fn kept_spans(cutlist: &Path) -> Vec<(f64, f64)> {
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(cutlist).unwrap()).unwrap();
+    plan["keep"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["start"].as_f64().unwrap(), k["end"].as_f64().unwrap()))
+        .collect()
+}
+
 /// Maps a source time onto the cut timeline through the kept spans.
 fn map(keep: &[(f64, f64)], t: f64) -> Option<f64> {
     let mut out = 0.0;
@@ -103,16 +114,7 @@ fn cut_video_keeps_all_speech_in_sync_with_captions_on_the_right_words() {
     );
 
     // The plan.
-    let plan: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("talk.cutlist.json")).unwrap(),
-    )
-    .unwrap();
-    let keep: Vec<(f64, f64)> = plan["keep"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| (k["start"].as_f64().unwrap(), k["end"].as_f64().unwrap()))
-        .collect();
+    let keep = kept_spans(&dir.path().join("talk.cutlist.json"));
     let planned: f64 = keep.iter().map(|(a, b)| b - a).sum();
     assert!(planned < 14.0 && planned > 9.0, "{keep:?}");
     // No speech lost: every known speech interval lies inside one kept span.
@@ -300,16 +302,7 @@ fn no_captions_cuts_on_loudness_alone_without_a_model() {
     names.sort();
     // No subtitles, even though the shorts preset burns captions in.
     assert_eq!(names, ["talk.cut.mp4", "talk.cutlist.json"]);
-    let plan: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("talk.cutlist.json")).unwrap(),
-    )
-    .unwrap();
-    let keep: Vec<(f64, f64)> = plan["keep"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| (k["start"].as_f64().unwrap(), k["end"].as_f64().unwrap()))
-        .collect();
+    let keep = kept_spans(&dir.path().join("talk.cutlist.json"));
     for (a, b) in truth_speech("talk.truth.json") {
         assert!(
             keep.iter().any(|&(x, y)| x <= a && b <= y),
