@@ -31,15 +31,6 @@ fn truth(name: &str) -> Truth {
     }
 }
 
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 /// Captions one fixture with tiny.en and checks text accuracy and timing against its truth.
 fn check_caption(name: &str, truth_name: &str) -> (Vec<Cue>, Value) {
     let model = tiny_en();

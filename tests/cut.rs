@@ -95,11 +95,7 @@ fn cut_video_keeps_all_speech_in_sync_with_captions_on_the_right_words() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = files_in(dir.path());
     assert_eq!(
         names,
         [
@@ -295,11 +291,7 @@ fn no_captions_cuts_on_loudness_alone_without_a_model() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = files_in(dir.path());
     // No subtitles, even though the shorts preset burns captions in.
     assert_eq!(names, ["talk.cut.mp4", "talk.cutlist.json"]);
     let keep = kept_spans(&dir.path().join("talk.cutlist.json"));
@@ -382,10 +374,6 @@ fn failures_leave_nothing_and_do_not_stop_other_inputs() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.lines().any(|l| l.contains("not-media.mp4")), "{err}");
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = files_in(dir.path());
     assert_eq!(names, ["voice.cut.mp3", "voice.cut.srt", "voice.srt"]);
 }
