@@ -2,18 +2,15 @@
 //! transcript (`--fake-transcript`, no model). Every wait has a deadline and every watcher
 //! process is killed when its guard is dropped, so a failing test never hangs or leaks.
 
+mod common;
+use common::{files_in, fixture};
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 const FAKE: &str = r#"{"language":"en","segments":[{"start":0.8,"end":2.8,"text":"Hello there.","words":[{"text":"Hello","start":0.8,"end":1.2,"probability":0.9},{"text":"there.","start":1.3,"end":2.8,"probability":0.9}],"no_speech_probability":0.0}]}"#;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
 
 /// A temporary folder holding the watched `inbox/`, the fake transcript and the logs.
 struct Folder {
@@ -146,21 +143,9 @@ impl Drop for Watcher {
     }
 }
 
-/// Sorted names in `dir` (empty if it does not exist).
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .map(|r| {
-            r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// Media files (by extension) directly in `dir`.
 fn media_in(dir: &Path) -> Vec<String> {
-    names(dir)
+    files_in(dir)
         .into_iter()
         .filter(|n| n.ends_with(".mp4") && !n.starts_with('.'))
         .collect()
@@ -229,7 +214,7 @@ fn a_file_copied_slowly_is_processed_once_after_it_is_complete() {
     assert_complete_srt(&f.sub("out").join("slow talk.srt"));
     assert_eq!(w.terminate().code(), Some(0), "{}", w.stderr());
     assert_eq!(
-        names(&f.sub("failed")),
+        files_in(&f.sub("failed")),
         Vec::<String>::new(),
         "{}",
         w.stderr()
@@ -273,9 +258,9 @@ fn corrupt_files_end_in_failed_with_the_cause_and_others_are_left_alone() {
     }
     let (status, w) = f.once(&["--settle", "0.2"]);
     assert_eq!(status.code(), Some(1), "a file failed: {}", w.stderr());
-    assert_eq!(names(&f.sub("done")), ["good.mp4"]);
+    assert_eq!(files_in(&f.sub("done")), ["good.mp4"]);
     assert_eq!(
-        names(&f.sub("failed")),
+        files_in(&f.sub("failed")),
         [
             "not-media.mp4",
             "not-media.mp4.error.txt",
@@ -297,7 +282,7 @@ fn corrupt_files_end_in_failed_with_the_cause_and_others_are_left_alone() {
         fs::read(fixture("bad/truncated.mp4")).unwrap(),
         "the input is kept as it was"
     );
-    let left = names(&f.inbox());
+    let left = files_in(&f.inbox());
     for n in [
         "notes.txt",
         ".hidden.mp4",
@@ -307,7 +292,7 @@ fn corrupt_files_end_in_failed_with_the_cause_and_others_are_left_alone() {
     ] {
         assert!(left.contains(&n.to_string()), "{n} left alone: {left:?}");
     }
-    assert_eq!(names(&f.sub("out")), ["good.srt"]);
+    assert_eq!(files_in(&f.sub("out")), ["good.srt"]);
 }
 
 #[test]
@@ -332,10 +317,17 @@ fn killed_mid_file_and_restarted_every_input_ends_up_once_with_complete_outputs(
     let (status, w2) = f.once(&["--settle", "0.2"]);
     assert_eq!(status.code(), Some(1), "bad.mp4 failed: {}", w2.stderr());
     assert!(w2.stderr().contains("interrupted"), "{}", w2.stderr());
-    assert_eq!(names(&f.sub("done")), ["a.mp4", "b b.mp4", "c 第3集.mp4"]);
-    assert_eq!(names(&f.sub("failed")), ["bad.mp4", "bad.mp4.error.txt"]);
-    assert!(media_in(&f.inbox()).is_empty(), "{:?}", names(&f.inbox()));
-    assert_eq!(names(&f.sub("out")), ["a.srt", "b b.srt", "c 第3集.srt"]);
+    assert_eq!(
+        files_in(&f.sub("done")),
+        ["a.mp4", "b b.mp4", "c 第3集.mp4"]
+    );
+    assert_eq!(files_in(&f.sub("failed")), ["bad.mp4", "bad.mp4.error.txt"]);
+    assert!(
+        media_in(&f.inbox()).is_empty(),
+        "{:?}",
+        files_in(&f.inbox())
+    );
+    assert_eq!(files_in(&f.sub("out")), ["a.srt", "b b.srt", "c 第3集.srt"]);
     for n in ["a.srt", "b b.srt", "c 第3集.srt"] {
         assert_complete_srt(&f.sub("out").join(n));
     }
@@ -364,8 +356,8 @@ fn sigterm_finishes_the_current_file_then_exits_0() {
     });
     let status = w.terminate();
     assert_eq!(status.code(), Some(0), "{}", w.stderr());
-    assert_eq!(names(&f.sub("done")), ["a.mp4"], "{}", w.stderr());
-    assert_eq!(names(&f.sub("out")), ["a.srt"]);
+    assert_eq!(files_in(&f.sub("done")), ["a.mp4"], "{}", w.stderr());
+    assert_eq!(files_in(&f.sub("out")), ["a.srt"]);
     assert_complete_srt(&f.sub("out").join("a.srt"));
     assert_eq!(media_in(&f.inbox()), ["b.mp4"], "the next file waits");
     assert_eq!(temp_files(&f.inbox()), Vec::<PathBuf>::new());
@@ -373,7 +365,7 @@ fn sigterm_finishes_the_current_file_then_exits_0() {
     // The next start takes it up.
     let (status, w) = f.once(&["--settle", "0.2"]);
     assert_eq!(status.code(), Some(0), "{}", w.stderr());
-    assert_eq!(names(&f.sub("done")), ["a.mp4", "b.mp4"]);
+    assert_eq!(files_in(&f.sub("done")), ["a.mp4", "b.mp4"]);
 }
 
 #[test]
@@ -397,9 +389,9 @@ fn a_burst_of_50_files_is_all_processed() {
     assert_eq!(w.terminate().code(), Some(0), "{}", w.stderr());
     let mut expected = names_in.clone();
     expected.sort();
-    assert_eq!(names(&done), expected);
-    assert_eq!(names(&f.sub("failed")), Vec::<String>::new());
-    let srts = names(&f.sub("out"));
+    assert_eq!(files_in(&done), expected);
+    assert_eq!(files_in(&f.sub("failed")), Vec::<String>::new());
+    let srts = files_in(&f.sub("out"));
     assert_eq!(srts.len(), 50);
     for n in &srts {
         assert_complete_srt(&f.sub("out").join(n));
@@ -435,7 +427,7 @@ fn polling_handles_unicode_names_files_dropped_while_busy_and_name_clashes() {
     });
     assert_eq!(w.terminate().code(), Some(0), "{}", w.stderr());
     assert_eq!(
-        names(&done),
+        files_in(&done),
         [
             "my talk 第1集-1.mp4",
             "my talk 第1集.mp4",
@@ -443,10 +435,10 @@ fn polling_handles_unicode_names_files_dropped_while_busy_and_name_clashes() {
         ]
     );
     assert_eq!(
-        names(&f.sub("out")),
+        files_in(&f.sub("out")),
         ["my talk 第1集.srt", "Ünïcødé — second one.srt"]
     );
-    assert_eq!(names(&f.sub("failed")), Vec::<String>::new());
+    assert_eq!(files_in(&f.sub("failed")), Vec::<String>::new());
 }
 
 #[test]
@@ -468,9 +460,9 @@ fn with_a_cutting_preset_the_watcher_cuts_too() {
     fs::copy(fixture("talk.mp4"), f.inbox().join("talk.mp4")).unwrap();
     let (status, w) = f.once(&["--settle", "0.2", "--preset", "youtube"]);
     assert_eq!(status.code(), Some(0), "{}", w.stderr());
-    assert_eq!(names(&f.sub("done")), ["talk.mp4"]);
+    assert_eq!(files_in(&f.sub("done")), ["talk.mp4"]);
     assert_eq!(
-        names(&f.sub("out")),
+        files_in(&f.sub("out")),
         [
             "talk.cut.mp4",
             "talk.cut.srt",
