@@ -33,6 +33,15 @@ impl Folder {
     }
 
     /// Starts `subcut watch inbox ARGS` with stdout/stderr going to files.
+    /// [`Folder::start`], then waits until the watcher has set up its folders and journal.
+    fn start_ready(&mut self, args: &[&str], delay_ms: Option<u64>) -> Watcher {
+        let mut w = self.start(args, delay_ms);
+        w.until("the watcher to start", Duration::from_secs(20), || {
+            w_started(self)
+        });
+        w
+    }
+
     fn start(&mut self, args: &[&str], delay_ms: Option<u64>) -> Watcher {
         self.runs += 1;
         let out = self.tmp.path().join(format!("run{}.out", self.runs));
@@ -199,10 +208,7 @@ fn write_slowly(path: &Path, data: &[u8], n: usize, gap: Duration) {
 fn a_file_copied_slowly_is_processed_once_after_it_is_complete() {
     let mut f = Folder::new();
     // Chunks 300 ms apart, settle 2 s: a margin for a loaded machine.
-    let mut w = f.start(&["--settle", "2"], None);
-    w.until("the watcher to start", Duration::from_secs(20), || {
-        w_started(&f)
-    });
+    let mut w = f.start_ready(&["--settle", "2"], None);
     let data = fs::read(fixture("talk.mp4")).unwrap();
     let dest = f.inbox().join("slow talk.mp4");
     write_slowly(&dest, &data, 4, Duration::from_millis(300));
@@ -371,10 +377,7 @@ fn sigterm_finishes_the_current_file_then_exits_0() {
 #[test]
 fn a_burst_of_50_files_is_all_processed() {
     let mut f = Folder::new();
-    let mut w = f.start(&["--settle", "0.3"], None);
-    w.until("the watcher to start", Duration::from_secs(20), || {
-        w_started(&f)
-    });
+    let mut w = f.start_ready(&["--settle", "0.3"], None);
     let data = fs::read(fixture("talk.mp4")).unwrap();
     let names_in: Vec<String> = (0..50)
         .map(|i| format!("burst {i:02} — 第{i}集.mp4"))
@@ -402,10 +405,7 @@ fn a_burst_of_50_files_is_all_processed() {
 #[test]
 fn polling_handles_unicode_names_files_dropped_while_busy_and_name_clashes() {
     let mut f = Folder::new();
-    let mut w = f.start(&["--poll", "0.2", "--settle", "0.3"], Some(800));
-    w.until("the watcher to start", Duration::from_secs(20), || {
-        w_started(&f)
-    });
+    let mut w = f.start_ready(&["--poll", "0.2", "--settle", "0.3"], Some(800));
     let first = "my talk 第1集.mp4";
     fs::copy(fixture("talk.mp4"), f.inbox().join(first)).unwrap();
     w.until(
@@ -444,10 +444,7 @@ fn polling_handles_unicode_names_files_dropped_while_busy_and_name_clashes() {
 #[test]
 fn a_second_watcher_on_the_same_folder_is_refused() {
     let mut f = Folder::new();
-    let mut w = f.start(&[], None);
-    w.until("the watcher to start", Duration::from_secs(20), || {
-        w_started(&f)
-    });
+    let mut w = f.start_ready(&[], None);
     let (status, w2) = f.once(&[]);
     assert_eq!(status.code(), Some(2), "{}", w2.stderr());
     assert!(w2.stderr().contains("already watching"), "{}", w2.stderr());
