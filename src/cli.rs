@@ -7,10 +7,24 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::subtitle::format::Format;
 
+/// `subcut --version`: the version, then the transcription engine's build features (so a
+/// slow machine can be told from a build without the fast kernels).
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{}\nwhisper.cpp: {}",
+            env!("CARGO_PKG_VERSION"),
+            crate::asr::whisper::engine_features()
+        )
+    })
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "subcut",
     version,
+    long_version = long_version(),
     about = "Offline captions and tight cuts for talking-head video (whisper.cpp + FFmpeg)",
     after_help = "Run `subcut run` to caption the bundled sample. Models: `subcut model list`."
 )]
@@ -107,7 +121,7 @@ pub struct CaptionArgs {
     /// Preset to start from (`subcut presets list`): a name or a .toml file. Flags override it.
     #[arg(short, long, value_name = "NAME|FILE")]
     pub preset: Option<String>,
-    /// Model name (see `subcut model list`) or path to a ggml model file [preset default: base].
+    /// Model name (see `subcut model list`) or path to a ggml model file [preset default: base-q8_0].
     #[arg(short, long, value_name = "NAME|PATH")]
     pub model: Option<String>,
     /// Spoken language: `auto` to detect it, or a code such as en, zh, de [default: auto].

@@ -401,6 +401,34 @@ fn run_without_input_runs_the_default_preset_on_the_bundled_sample() {
     assert!(e <= 0.15, "base model WER {e:.3}: {}", said.join(" "));
 }
 
+/// The build must link whisper.cpp with llamafile's tiled matmul kernels (`.cargo/config.toml`
+/// turns them on; without them the encoder is ~1.5× slower, docs/BENCH.md); `--version` says
+/// which features the engine has.
+#[test]
+fn version_shows_the_engine_built_with_the_fast_kernels() {
+    let out = subcut().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!("subcut {}\n", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    let engine = text
+        .lines()
+        .find(|l| l.starts_with("whisper.cpp: "))
+        .unwrap_or_else(|| panic!("no whisper.cpp line in --version:\n{text}"));
+    assert!(
+        engine.contains("LLAMAFILE = 1"),
+        "built without GGML_LLAMAFILE (run `cargo clean -p whisper-rs-sys`): {engine}"
+    );
+    // `-V` stays the one-line version.
+    let short = subcut().arg("-V").output().unwrap();
+    assert_eq!(
+        String::from_utf8(short.stdout).unwrap(),
+        format!("subcut {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
 #[test]
 fn wer_counts_substitutions_insertions_and_deletions() {
     assert_eq!(wer("the cat sat", "The cat, sat."), 0.0);

@@ -527,6 +527,17 @@ impl Whisper {
     }
 }
 
+/// What the linked whisper.cpp/ggml build can do, as whisper.cpp reports it: one
+/// `BACKEND : FEATURE = VALUE | …` group per compiled backend (for the CPU: the SIMD
+/// extensions, `REPACK`, `AMX_INT8`, `LLAMAFILE`, …). Shown by `subcut --version`.
+pub fn engine_features() -> &'static str {
+    silence_whisper();
+    whisper_rs::print_system_info()
+        .trim_end()
+        .trim_end_matches('|')
+        .trim_end()
+}
+
 /// Routes whisper.cpp's and ggml's logging into whisper-rs's hooks, which (without the `log`
 /// or `tracing` features) discard it. Idempotent.
 fn silence_whisper() {
