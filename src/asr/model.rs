@@ -156,7 +156,7 @@ pub fn known(name: &str) -> Option<&'static KnownModel> {
 pub enum ModelError {
     #[error("model \"{name}\" is not installed (looked in {}): {}", .dir.display(), install_hint(.name))]
     NotInstalled { name: String, dir: PathBuf },
-    #[error("unknown model \"{name}\": no {} and no official model by that name{}", .dir.join(format!("ggml-{name}.bin")).display(), suggestion_tail(.suggestions))]
+    #[error("unknown model \"{name}\": no {} and no official model by that name{}{}", .dir.join(format!("ggml-{name}.bin")).display(), import_hint(.name), suggestion_tail(.suggestions))]
     Unknown {
         name: String,
         dir: PathBuf,
@@ -229,6 +229,26 @@ fn install_hint(name: &str) -> String {
         ""
     };
     format!("run `subcut model pull {name}`{setup}")
+}
+
+/// For a name like `base-q4_k` (a model plus a quantization `model import` writes): how to
+/// make it.
+fn import_hint(name: &str) -> String {
+    let Some((stem, q)) = name.rsplit_once('-') else {
+        return String::new();
+    };
+    let Ok(q) = q.parse::<crate::asr::ggml::Quantization>() else {
+        return String::new();
+    };
+    // scripts/setup.sh imports these from the CTranslate2 base directory it keeps.
+    let setup = if matches!(name, "base-q8_0" | "base-q4_k") {
+        " or run `scripts/setup.sh`"
+    } else {
+        ""
+    };
+    format!(
+        "; `subcut model import CT2_DIR --quantize {q}` makes it from a CTranslate2 {stem} directory{setup}"
+    )
 }
 
 fn suggestion_tail(suggestions: &[String]) -> String {
@@ -1277,6 +1297,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("did you mean my-finetune"), "{msg}");
+        let msg = resolve_in("base-q4_k", dir.path()).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("unknown model \"base-q4_k\"")
+                && msg.contains("; `subcut model import CT2_DIR --quantize q4_k` makes it from a CTranslate2 base directory or run `scripts/setup.sh`"),
+            "{msg}"
+        );
+        let msg = resolve_in("small.en-q5_0", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("--quantize q5_0` makes it from a CTranslate2 small.en directory;")
+                && !msg.contains("setup.sh"),
+            "{msg}"
+        );
         let msg = resolve_in("zzzzzzzz", dir.path()).unwrap_err().to_string();
         assert!(
             msg.contains("`subcut model list`") && !msg.contains("did you mean"),

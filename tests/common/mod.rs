@@ -54,10 +54,20 @@ pub fn tiny_en() -> PathBuf {
 
 /// The CTranslate2 tiny.en directory that scripts/setup.sh downloads and keeps.
 pub fn ct2_tiny_en() -> PathBuf {
+    ct2("tiny.en")
+}
+
+/// The CTranslate2 base directory that scripts/setup.sh downloads and keeps (the source of
+/// the default model).
+pub fn ct2_base() -> PathBuf {
+    ct2("base")
+}
+
+fn ct2(name: &str) -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
-    let dir = cache.join("subcut/ct2/tiny.en");
+    let dir = cache.join("subcut/ct2").join(name);
     assert!(
         dir.join("model.bin").exists(),
         "{} is missing: run scripts/setup.sh",
