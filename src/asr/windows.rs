@@ -11,7 +11,7 @@
 //! plan_speech: pieces       [ a ][  b   ]               [ c  ][d ]                [e ]
 //!              (speech + 0.4 s before, 0.3 s after; split at clear pauses; silence between
 //!               pieces is never transcribed)
-//! pack: windows ≤ 24 s      [ a  b  c  d ] [ e … ]   consecutive pieces, concatenated
+//! pack: windows ≤ 15 s      [ a  b  c  d ] [ e … ]   consecutive pieces, concatenated
 //! whisper per window        times on the packed audio ──map back──▶ input timeline
 //! ```
 //!
@@ -116,8 +116,12 @@ fn push_within(out: &mut Vec<Span>, piece: Span, speech: &[Span], max: Time) {
 /// The most audio [`transcribe`] packs into one whisper call. Below whisper's 30 s: when
 /// speech runs up to the end of its window, whisper stops before the last sentence (it
 /// expects the next window to carry it) and whisper.cpp encodes the rest again, a second
-/// encoder pass that also tends to lose the sentence's first words.
-pub const PACK_MAX: Time = Time::from_millis(24_000);
+/// encoder pass that also tends to lose the sentence's first words. 15 s is the encoder
+/// context the engine shrinks a call to at least (`whisper::MIN_AUDIO_CTX`, 750 positions),
+/// so a full window wastes no encoder positions, and shorter windows keep the encoder's
+/// attention (quadratic in the positions) and the decoder's cross-attention small: against
+/// 24 s, 9–13 % less transcription time on long speech at the same WER (docs/BENCH.md).
+pub const PACK_MAX: Time = Time::from_millis(15_000);
 
 /// Groups consecutive `pieces` into as few windows of at most `max` of audio (summed
 /// lengths) as filling them in order gives, and then evens them out: the smallest cap that
@@ -615,7 +619,8 @@ mod tests {
     #[test]
     fn packed_windows_map_times_back_to_the_input() {
         let samples: Vec<f32> = (0..16_000 * 100).map(|i| i as f32).collect();
-        let pieces = [s(2.0, 12.0), s(40.0, 55.0), s(55.0, 60.0), s(80.0, 95.0)];
+        let pieces = [s(2.0, 8.5), s(40.0, 49.0), s(49.0, 52.0), s(80.0, 89.0)];
+        assert_eq!(PACK_MAX, Time::from_secs_f64(15.0));
         let mut calls = Vec::new();
         let t = transcribe(
             &samples,
@@ -627,8 +632,8 @@ mod tests {
         .unwrap();
         assert_eq!(
             calls,
-            [16_000 * 10, 16_000 * 20, 16_000 * 15],
-            "10 s, then 15 + 5 s, then 15 s: three windows of at most 24 s, evened out"
+            [16_000 * 13 / 2, 16_000 * 12, 16_000 * 9],
+            "6.5 s, then 9 + 3 s, then 9 s: three windows of at most 15 s, evened out"
         );
         for w in t.words() {
             // Each word lands where its audio came from, inside one piece.
@@ -637,14 +642,14 @@ mod tests {
             assert_eq!(w.end - w.start, Time::from_millis(200));
             assert!(pieces.iter().any(|p| p.start <= w.start && w.end <= p.end));
         }
-        assert_eq!(t.words().count(), 10 + 15 + 5 + 15);
+        assert_eq!(t.words().count(), 7 + 9 + 3 + 9);
         // Segments span their words and stay in order.
         let segs: Vec<Span> = t
             .segments
             .iter()
             .map(|g| Span::new(g.start, g.end))
             .collect();
-        assert_eq!(segs, [s(2.0, 12.0), s(40.0, 60.0), s(80.0, 95.0)]);
+        assert_eq!(segs, [s(2.0, 8.5), s(40.0, 52.0), s(80.0, 89.0)]);
     }
 
     #[test]
