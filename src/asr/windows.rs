@@ -120,7 +120,7 @@ fn push_within(out: &mut Vec<Span>, piece: Span, speech: &[Span], max: Time) {
 /// context the engine shrinks a call to at least (`whisper::MIN_AUDIO_CTX`, 750 positions),
 /// so a full window wastes no encoder positions, and shorter windows keep the encoder's
 /// attention (quadratic in the positions) and the decoder's cross-attention small: against
-/// 24 s, 9–13 % less transcription time on long speech at the same WER (docs/BENCH.md).
+/// 24 s, 9–13 % less transcription time on long speech at about the same WER (docs/BENCH.md).
 pub const PACK_MAX: Time = Time::from_millis(15_000);
 
 /// Groups consecutive `pieces` into as few windows of at most `max` of audio (summed
