@@ -15,14 +15,19 @@ fn import(dir: &Path, name: &str, quantize: Option<&str>) -> PathBuf {
 
 fn import_from(ct2: &Path, dir: &Path, name: &str, quantize: Option<&str>) -> PathBuf {
     let out = dir.join(name);
+    let o = import_output(ct2, &out, quantize);
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+/// `subcut model import CT2 -o OUT [--quantize Q]`, run to completion.
+fn import_output(ct2: &Path, out: &Path, quantize: Option<&str>) -> std::process::Output {
     let mut cmd = subcut();
-    cmd.args(["model", "import"]).arg(ct2).arg("-o").arg(&out);
+    cmd.args(["model", "import"]).arg(ct2).arg("-o").arg(out);
     if let Some(q) = quantize {
         cmd.args(["--quantize", q]);
     }
-    let o = cmd.output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    out
+    cmd.output().unwrap()
 }
 
 // ggml's quantizer, from the static ggml library that whisper-rs-sys links into subcut.
@@ -186,15 +191,11 @@ fn q4_k_base_is_what_whisper_cpp_quantize_writes_and_transcribes_the_fixture() {
 #[test]
 fn q4_k_refuses_tiny_rows_in_one_line_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("tiny-q4_k.bin");
-    let o = subcut()
-        .args(["model", "import"])
-        .arg(ct2_tiny_en())
-        .arg("-o")
-        .arg(&out)
-        .args(["--quantize", "q4_k"])
-        .output()
-        .unwrap();
+    let o = import_output(
+        &ct2_tiny_en(),
+        &dir.path().join("tiny-q4_k.bin"),
+        Some("q4_k"),
+    );
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -224,11 +225,7 @@ fn transcribe_talk(dir: &Path, model: &Path) -> String {
         .args(["--language", "en", "--format", "txt"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr(&out));
     std::fs::read_to_string(dir.join("talk.txt")).unwrap()
 }
 

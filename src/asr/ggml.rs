@@ -1994,28 +1994,23 @@ mod tests {
             assert_eq!(n_quantized, 6 + 10 + 1, "{q}");
         }
 
-        // Rows that are not whole blocks cannot be quantized; nothing is written.
-        let vars = whisper_vars();
-        fixture::write_dir(src.path(), &vars);
+        // Rows that are not whole blocks cannot be quantized; nothing is written. q4_k needs
+        // rows of 256: a model of width 32 fits only the 32-value types.
         let out = out_dir.path().join("ggml-bad.bin");
-        let e = import_ct2_with(src.path(), &out, Some(Quantization::Q8_0))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.ends_with("cannot quantize encoder.blocks.0.attn.query.weight to q8_0: its rows of 8 values are not a multiple of 32"),
-            "{e}"
-        );
-        assert!(!out.exists());
-        // q4_k needs rows of 256: a model of width 32 fits only the 32-value types.
-        fixture::write_dir(src.path(), &fixture::whisper_vars_d(32));
-        let e = import_ct2_with(src.path(), &out, Some(Quantization::Q4K))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.ends_with("cannot quantize encoder.blocks.0.attn.query.weight to q4_k: its rows of 32 values are not a multiple of 256 (the 32-value types q8_0, q5_1, q5_0 and q4_0 fit this model)"),
-            "{e}"
-        );
-        assert!(!out.exists());
+        for (width, q, tail) in [
+            (8, Quantization::Q8_0, "to q8_0: its rows of 8 values are not a multiple of 32"),
+            (32, Quantization::Q4K, "to q4_k: its rows of 32 values are not a multiple of 256 (the 32-value types q8_0, q5_1, q5_0 and q4_0 fit this model)"),
+        ] {
+            fixture::write_dir(src.path(), &fixture::whisper_vars_d(width));
+            let e = import_ct2_with(src.path(), &out, Some(q))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.ends_with(&format!("cannot quantize encoder.blocks.0.attn.query.weight {tail}")),
+                "{e}"
+            );
+            assert!(!out.exists());
+        }
     }
 
     /// Imports a broken model into a directory holding an older `ggml-test.bin`; checks
