@@ -148,6 +148,8 @@ pub struct Prepared {
     pub engine: Box<dyn Transcriber>,
     /// Whisper threads per file.
     pub threads: usize,
+    /// The model loaded and where its weights went, for `--verbose`.
+    pub model_note: Option<String>,
 }
 
 /// The preset the command runs with: `--preset` (else `default`), then the flags given.
@@ -184,6 +186,7 @@ pub fn prepare(
     let asr = c.transcribe_options(threads);
     // A cut without captions hears no words: no model is loaded.
     let captions = p.captions;
+    let mut model_note = None;
     let engine: Box<dyn Transcriber> = match &args.fake_transcript {
         _ if !captions => Box::new(Replay::nothing()),
         Some(path) => Box::new(Replay::load(path)?),
@@ -199,6 +202,7 @@ pub fn prepare(
                     asr.language.as_deref().unwrap_or("auto")
                 );
             }
+            model_note = Some(describe_model(&path, &w));
             Box::new(w)
         }
     };
@@ -222,9 +226,27 @@ pub fn prepare(
             job,
             engine,
             threads,
+            model_note,
         },
         jobs,
     ))
+}
+
+/// `model PATH: N MB of weights (CPU a MB, AMX b MB)`: which kernels the engine will use
+/// (just `model PATH` if whisper.cpp did not say).
+fn describe_model(path: &Path, w: &Whisper) -> String {
+    let buffers = w.weight_buffers();
+    let mut note = format!("model {}", path.display());
+    if !buffers.is_empty() {
+        let mb = |b: u64| format!("{:.0} MB", b as f64 / 1e6);
+        let parts: Vec<String> = buffers
+            .iter()
+            .map(|b| format!("{} {}", b.name, mb(b.bytes)))
+            .collect();
+        let total = buffers.iter().map(|b| b.bytes).sum();
+        note += &format!(": {} of weights ({})", mb(total), parts.join(", "));
+    }
+    note
 }
 
 fn presets_command(cmd: crate::cli::PresetsCommand) -> Result<i32> {
@@ -331,7 +353,18 @@ fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
     let mut preset = effective_preset(&args, None)?;
     preset.captions = true; // whatever a cutting preset says: captioning is the job here
     let batch = batch_inputs(&args)?;
-    let (Prepared { job, engine, .. }, jobs) = prepare(&args, &preset, script, batch.inputs.len())?;
+    let (
+        Prepared {
+            job,
+            engine,
+            model_note,
+            ..
+        },
+        jobs,
+    ) = prepare(&args, &preset, script, batch.inputs.len())?;
+    if let Some(note) = model_note.filter(|_| ui.verbose) {
+        ui.info(note);
+    }
     let expected = |p: &Path| {
         job.formats
             .iter()
@@ -362,8 +395,18 @@ fn cut(args: crate::cli::CutArgs, ui: &Ui) -> Result<i32> {
         Some(Some(p)) => Some(pipeline::TimelineOut::File(p.clone())),
     };
     let cut_job = pipeline::CutJob::from_preset(&preset, timeline, args.dry_run);
-    let (Prepared { job, engine, .. }, jobs) =
-        prepare(&args.caption, &preset, None, batch.inputs.len())?;
+    let (
+        Prepared {
+            job,
+            engine,
+            model_note,
+            ..
+        },
+        jobs,
+    ) = prepare(&args.caption, &preset, None, batch.inputs.len())?;
+    if let Some(note) = model_note.filter(|_| ui.verbose) {
+        ui.info(note);
+    }
     let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
     let dry = args.dry_run && !args.caption.json;
     run_inputs(

@@ -429,6 +429,60 @@ fn version_shows_the_engine_built_with_the_fast_kernels() {
     );
 }
 
+/// `--verbose` names the model and the ggml buffers its weights went to. On a CPU with AMX
+/// (whisper.cpp reports `AMX_INT8 = 1`) the default model's 512-wide layers must be in the
+/// AMX buffer: stock whisper.cpp only packs rows that are multiples of 2048 (base's fc2, ~15 %
+/// of the weights), `cmake/whisper-patches.cmake` lifts that, and the AMX tiles cut
+/// transcription of continuous speech by about a quarter (docs/BENCH.md). Without AMX there
+/// must be no AMX buffer at all.
+#[test]
+fn verbose_names_where_the_weights_went_and_amx_takes_the_512_wide_layers() {
+    let model = installed("base-q8_0");
+    let version = subcut().arg("--version").output().unwrap();
+    let has_amx = String::from_utf8_lossy(&version.stdout).contains("AMX_INT8 = 1");
+    let dir = tempfile::tempdir().unwrap();
+    let out = subcut()
+        .args([
+            "caption",
+            "--model",
+            "base-q8_0",
+            "--language",
+            "en",
+            "--format",
+            "txt",
+        ])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .arg(fixture("talk.mp4"))
+        .arg("--verbose")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let note = err
+        .lines()
+        .find(|l| l.starts_with(&format!("model {}: ", model.display())))
+        .unwrap_or_else(|| panic!("no model line in --verbose output:\n{err}"));
+    // `model PATH: 87 MB of weights (CPU 34 MB, AMX 52 MB)`
+    let mb = |after: &str| -> Option<f64> {
+        let rest = &note[note.find(after)? + after.len()..];
+        rest.split(' ').next()?.parse().ok()
+    };
+    let total = mb(": ").unwrap_or_else(|| panic!("no total in {note:?}"));
+    assert!((60.0..120.0).contains(&total), "{note}");
+    let amx = mb("AMX ");
+    if has_amx {
+        let amx = amx.unwrap_or_else(|| panic!("AMX CPU, but no AMX buffer: {note}"));
+        assert!(
+            amx >= 0.5 * total,
+            "only {amx} of {total} MB packed for AMX (run `cargo clean -p whisper-rs-sys`?): {note}"
+        );
+    } else {
+        assert_eq!(amx, None, "{note}");
+    }
+    assert!(dir.path().join("talk.txt").is_file());
+}
+
 #[test]
 fn wer_counts_substitutions_insertions_and_deletions() {
     assert_eq!(wer("the cat sat", "The cat, sat."), 0.0);

@@ -281,6 +281,16 @@ pub struct Whisper {
     name: String,
     header: ModelHeader,
     dtw: bool,
+    weights: Vec<WeightBuffer>,
+}
+
+/// One ggml buffer holding model weights, as whisper.cpp reports it when loading: `CPU`
+/// (plain), `CPU_REPACK` (rows interleaved for the AVX2/AVX-512 GEMM kernels) or `AMX`
+/// (packed into tiles for Intel AMX). Where a weight goes decides which kernel multiplies it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightBuffer {
+    pub name: String,
+    pub bytes: u64,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -289,6 +299,7 @@ impl std::fmt::Debug for Whisper {
             .field("name", &self.name)
             .field("header", &self.header)
             .field("dtw", &self.dtw)
+            .field("weights", &self.weights)
             .finish()
     }
 }
@@ -318,10 +329,10 @@ impl Whisper {
                 ..DtwParameters::default()
             });
         }
-        let ctx =
-            WhisperContext::new_with_params(model, params).map_err(|_| AsrError::LoadFailed {
-                path: model.to_path_buf(),
-            })?;
+        let (ctx, log) = with_whisper_log(|| WhisperContext::new_with_params(model, params));
+        let ctx = ctx.map_err(|_| AsrError::LoadFailed {
+            path: model.to_path_buf(),
+        })?;
         let name = model.file_name().map_or_else(
             || model.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -331,7 +342,13 @@ impl Whisper {
             name,
             header,
             dtw: preset.is_some(),
+            weights: weight_buffers(&log),
         })
+    }
+
+    /// The buffers whisper.cpp put this model's weights in (see [`WeightBuffer`]).
+    pub fn weight_buffers(&self) -> &[WeightBuffer] {
+        &self.weights
     }
 
     pub fn is_multilingual(&self) -> bool {
@@ -538,10 +555,79 @@ pub fn engine_features() -> &'static str {
         .trim_end()
 }
 
-/// Routes whisper.cpp's and ggml's logging into whisper-rs's hooks, which (without the `log`
-/// or `tracing` features) discard it. Idempotent.
+/// Routes ggml's logging into whisper-rs's hook, which (without the `log` or `tracing`
+/// features) discards it, and whisper.cpp's into [`whisper_log_sink`], which discards it
+/// too unless [`with_whisper_log`] is listening. Idempotent.
 fn silence_whisper() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
     whisper_rs::install_logging_hooks();
+    ONCE.call_once(|| {
+        // SAFETY: a plain function that only touches `WHISPER_LOG`.
+        unsafe {
+            whisper_rs::whisper_rs_sys::whisper_log_set(
+                Some(whisper_log_sink),
+                std::ptr::null_mut(),
+            )
+        }
+    });
+}
+
+/// The lines whisper.cpp logs while [`with_whisper_log`] runs (`None`: nobody listens).
+static WHISPER_LOG: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Runs `f` (one whisper.cpp call) and returns what whisper.cpp logged meanwhile. Calls are
+/// serialized, so two threads loading models do not mix their logs.
+fn with_whisper_log<T>(f: impl FnOnce() -> T) -> (T, String) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    silence_whisper();
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    *WHISPER_LOG.lock().unwrap_or_else(|e| e.into_inner()) = Some(String::new());
+    let out = f();
+    let log = WHISPER_LOG
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_default();
+    (out, log)
+}
+
+unsafe extern "C" fn whisper_log_sink(
+    _level: whisper_rs::whisper_rs_sys::ggml_log_level,
+    text: *const std::ffi::c_char,
+    _: *mut c_void,
+) {
+    if text.is_null() {
+        return;
+    }
+    // SAFETY: whisper.cpp passes a NUL-terminated string that lives for this call.
+    let text = unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy();
+    // Never unwind into C; a poisoned lock still holds a usable log.
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+        if let Some(log) = WHISPER_LOG
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            log.push_str(&text);
+        }
+    }));
+}
+
+/// The weight buffers in whisper.cpp's load log: lines like
+/// `whisper_model_load:          AMX total size =    52.43 MB`.
+fn weight_buffers(log: &str) -> Vec<WeightBuffer> {
+    log.lines()
+        .filter(|l| l.starts_with("whisper_model_load:"))
+        .filter_map(|l| {
+            let (head, size) = l.split_once(" total size = ")?;
+            let name = head.rsplit(' ').next()?.trim();
+            let mb: f64 = size.trim().strip_suffix("MB")?.trim().parse().ok()?;
+            (!name.is_empty() && !name.ends_with(':')).then(|| WeightBuffer {
+                name: name.to_string(),
+                bytes: (mb * 1e6).round() as u64,
+            })
+        })
+        .collect()
 }
 
 struct ProgressSink<'a> {
@@ -1769,6 +1855,37 @@ mod tests {
         let out = build_segments(&raw, ms(5000), &o);
         assert!(out[0].words.is_empty());
         assert_eq!(out[0].text, "ask not");
+    }
+
+    #[test]
+    fn weight_buffers_come_from_the_load_log() {
+        // As whisper.cpp 1.8 logs a load (`%12s total size = %8.2f MB`), with other lines
+        // around that must not count.
+        let log = "whisper_model_load: n_vocab       = 51865\n\
+                   whisper_model_load:          CPU total size =    34.21 MB\n\
+                   whisper_model_load:          AMX total size =    52.43 MB\n\
+                   whisper_model_load: model size    =   86.64 MB\n\
+                   whisper_init_state: compute buffer (conv)   =   13.19 MB\n\
+                   whisper_model_load:   CPU_REPACK total size =     1.50 MB\n";
+        assert_eq!(
+            weight_buffers(log),
+            [
+                WeightBuffer {
+                    name: "CPU".into(),
+                    bytes: 34_210_000
+                },
+                WeightBuffer {
+                    name: "AMX".into(),
+                    bytes: 52_430_000
+                },
+                WeightBuffer {
+                    name: "CPU_REPACK".into(),
+                    bytes: 1_500_000
+                },
+            ]
+        );
+        assert!(weight_buffers("").is_empty());
+        assert!(weight_buffers("whisper_model_load: total size = x MB\n").is_empty());
     }
 
     #[test]
