@@ -232,6 +232,13 @@ pub fn prepare(
     ))
 }
 
+/// With `--verbose`, says which model was loaded and where its weights went.
+fn say_model(p: &Prepared, ui: &Ui) {
+    if let Some(note) = p.model_note.as_ref().filter(|_| ui.verbose) {
+        ui.info(note);
+    }
+}
+
 /// `model PATH: N MB of weights (CPU a MB, AMX b MB)`: which kernels the engine will use
 /// (just `model PATH` if whisper.cpp did not say).
 fn describe_model(path: &Path, w: &Whisper) -> String {
@@ -353,18 +360,9 @@ fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
     let mut preset = effective_preset(&args, None)?;
     preset.captions = true; // whatever a cutting preset says: captioning is the job here
     let batch = batch_inputs(&args)?;
-    let (
-        Prepared {
-            job,
-            engine,
-            model_note,
-            ..
-        },
-        jobs,
-    ) = prepare(&args, &preset, script, batch.inputs.len())?;
-    if let Some(note) = model_note.filter(|_| ui.verbose) {
-        ui.info(note);
-    }
+    let (prepared, jobs) = prepare(&args, &preset, script, batch.inputs.len())?;
+    say_model(&prepared, ui);
+    let Prepared { job, engine, .. } = prepared;
     let expected = |p: &Path| {
         job.formats
             .iter()
@@ -395,18 +393,9 @@ fn cut(args: crate::cli::CutArgs, ui: &Ui) -> Result<i32> {
         Some(Some(p)) => Some(pipeline::TimelineOut::File(p.clone())),
     };
     let cut_job = pipeline::CutJob::from_preset(&preset, timeline, args.dry_run);
-    let (
-        Prepared {
-            job,
-            engine,
-            model_note,
-            ..
-        },
-        jobs,
-    ) = prepare(&args.caption, &preset, None, batch.inputs.len())?;
-    if let Some(note) = model_note.filter(|_| ui.verbose) {
-        ui.info(note);
-    }
+    let (prepared, jobs) = prepare(&args.caption, &preset, None, batch.inputs.len())?;
+    say_model(&prepared, ui);
+    let Prepared { job, engine, .. } = prepared;
     let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
     let dry = args.dry_run && !args.caption.json;
     run_inputs(
