@@ -60,8 +60,9 @@ fn main() -> anyhow::Result<()> {
             std::hint::black_box(analysis::detect(&audio.samples, &SpeechParams::default()));
             analysis_t.push(t.elapsed().as_secs_f64());
         }
-        let speech = analysis::detect(&audio.samples, &SpeechParams::default());
-        let windows = subcut::asr::windows::plan_default(&speech, audio.duration());
+        let loud = analysis::Loudness::measure(&audio.samples);
+        let speech = analysis::speech_spans(&loud, &SpeechParams::default());
+        let windows = subcut::asr::windows::plan_default(&speech, audio.duration(), Some(&loud));
         // The audio of each packed window, as the pipeline hands it to whisper.
         let packed: Vec<Vec<f32>> =
             subcut::asr::windows::pack(&windows, subcut::asr::windows::PACK_MAX)
@@ -81,8 +82,10 @@ fn main() -> anyhow::Result<()> {
         for _ in 0..runs {
             let t = Instant::now();
             // The pipeline's stage: windows cut at the silences the analysis found.
-            let speech = analysis::detect(&audio.samples, &SpeechParams::default());
-            let windows = subcut::asr::windows::plan_default(&speech, audio.duration());
+            let loud = analysis::Loudness::measure(&audio.samples);
+            let speech = analysis::speech_spans(&loud, &SpeechParams::default());
+            let windows =
+                subcut::asr::windows::plan_default(&speech, audio.duration(), Some(&loud));
             std::hint::black_box(whisper.transcribe_windows(
                 &audio.samples,
                 &windows,

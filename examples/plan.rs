@@ -17,8 +17,9 @@ fn main() -> anyhow::Result<()> {
     for file in std::env::args().skip(1) {
         let audio = decode_audio(Path::new(&file))?;
         let total = audio.duration();
-        let speech = analysis::detect(&audio.samples, &SpeechParams::default());
-        let pieces = plan_default(&speech, total);
+        let loud = analysis::Loudness::measure(&audio.samples);
+        let speech = analysis::speech_spans(&loud, &SpeechParams::default());
+        let pieces = plan_default(&speech, total, Some(&loud));
         let windows = pack(&pieces, PACK_MAX);
         let heard = time::total(&pieces);
         println!(

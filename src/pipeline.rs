@@ -118,13 +118,15 @@ pub fn listen(
 
     let ta = Instant::now();
     on(Event::Stage("analyse"));
-    let speech = analysis::detect(&audio.samples, &job.speech);
+    let loudness = analysis::loudness::Loudness::measure(&audio.samples);
+    let speech = analysis::speech_spans(&loudness, &job.speech);
     let analysis_seconds = ta.elapsed().as_secs_f64();
 
     let t1 = Instant::now();
     on(Event::Stage("transcribe"));
-    // Only the speech is transcribed (long pauses are skipped), packed into ≤ 30 s windows.
-    let windows = crate::asr::windows::plan_default(&speech, audio.duration());
+    // Only the speech is transcribed (long pauses are skipped), packed into ≤ 15 s windows;
+    // continuous sound is cut at its quietest moment (the loudness).
+    let windows = crate::asr::windows::plan_default(&speech, audio.duration(), Some(&loudness));
     let mut transcript = engine
         .transcribe_windows(&audio.samples, &windows, &job.asr, &mut |f| {
             on(Event::Progress(f))

@@ -33,6 +33,7 @@ use std::ops::Range;
 
 use anyhow::Result;
 
+use crate::analysis::loudness::Loudness;
 use crate::asr::transcript::Transcript;
 use crate::asr::TranscribeOptions;
 use crate::media::SAMPLE_RATE;
@@ -48,14 +49,18 @@ pub const LEAD_IN: Time = Time::from_millis(400);
 /// for whisper to close the segment on.
 pub const TAIL: Time = Time::from_millis(300);
 
+/// How far back from the limit [`plan`] looks for the quietest moment when continuous
+/// sound leaves no gap to cut in.
+pub const QUIET_SEARCH: Time = Time::from_millis(3_000);
+
 /// The windows [`listen`](crate::pipeline::listen) transcribes: [`plan_speech`], or the
 /// whole input tiled by [`plan`] when the environment variable `SUBCUT_SPEECH_ONLY` is `0`
-/// (for benchmarks and comparisons).
-pub fn plan_default(speech: &[Span], total: Time) -> Vec<Span> {
+/// (for benchmarks and comparisons). `loud` is the input's loudness (see [`plan`]).
+pub fn plan_default(speech: &[Span], total: Time, loud: Option<&Loudness>) -> Vec<Span> {
     if std::env::var_os("SUBCUT_SPEECH_ONLY").is_some_and(|v| v == "0") {
-        plan(speech, total, MAX_WINDOW)
+        plan(speech, total, MAX_WINDOW, loud)
     } else {
-        plan_speech(speech, total, PACK_MAX)
+        plan_speech(speech, total, PACK_MAX, loud)
     }
 }
 
@@ -65,10 +70,10 @@ pub fn plan_default(speech: &[Span], total: Time) -> Vec<Span> {
 /// next onset, and pieces longer than `max` (continuous speech) cut as [`plan`] cuts.
 /// Without any speech the whole input is planned with [`plan`], so nothing is skipped on
 /// the analysis's word alone.
-pub fn plan_speech(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
+pub fn plan_speech(speech: &[Span], total: Time, max: Time, loud: Option<&Loudness>) -> Vec<Span> {
     let kept = time::pad(speech, LEAD_IN, TAIL, Span::new(Time::ZERO, total));
     if kept.is_empty() {
-        return plan(speech, total, max);
+        return plan(speech, total, max, loud);
     }
     let speech = time::normalize(speech);
     let mut out = Vec::new();
@@ -79,17 +84,23 @@ pub fn plan_speech(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
             let (gap_start, gap_end) = (p[0].end, p[1].start);
             let cut = (gap_end - LEAD_IN).max(gap_start);
             if gap_end - gap_start >= MIN_GAP && cut > start && cut < piece.end {
-                push_within(&mut out, Span::new(start, cut), &inner, max);
+                push_within(&mut out, Span::new(start, cut), &inner, max, loud);
                 start = cut;
             }
         }
-        push_within(&mut out, Span::new(start, piece.end), &inner, max);
+        push_within(&mut out, Span::new(start, piece.end), &inner, max, loud);
     }
     out
 }
 
 /// Pushes `piece`, cut by [`plan`] into parts of at most `max` where it is longer.
-fn push_within(out: &mut Vec<Span>, piece: Span, speech: &[Span], max: Time) {
+fn push_within(
+    out: &mut Vec<Span>,
+    piece: Span,
+    speech: &[Span],
+    max: Time,
+    loud: Option<&Loudness>,
+) {
     if piece.duration() <= max {
         out.push(piece);
         return;
@@ -107,9 +118,11 @@ fn push_within(out: &mut Vec<Span>, piece: Span, speech: &[Span], max: Time) {
         .map(|s| shift(s, piece.start, false))
         .collect();
     out.extend(
-        plan(&local, piece.duration(), max)
-            .into_iter()
-            .map(|w| shift(w, piece.start, true)),
+        plan_cutting(&local, piece.duration(), max, &|from, to| {
+            quietest(loud, from + piece.start, to + piece.start) - piece.start
+        })
+        .into_iter()
+        .map(|w| shift(w, piece.start, true)),
     );
 }
 
@@ -166,8 +179,35 @@ pub fn pack(pieces: &[Span], max: Time) -> Vec<Range<usize>> {
 /// Cuts `[0, total)` into contiguous windows of at most `max`, each boundary inside a gap
 /// between `speech` spans (at the later of the gap's start and [`LEAD_IN`] before the next
 /// onset). Takes the latest pause of at least [`MIN_GAP`] in reach, so windows stay
-/// nearly full; cuts at `max` only when no gap is in reach (continuous sound).
-pub fn plan(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
+/// nearly full. When no gap is in reach (continuous sound: speech over music, a fast talker
+/// with no 0.2 s pause for a whole window) the cut goes to the quietest moment of the last
+/// [`QUIET_SEARCH`] before `max` in `loud` (the input's loudness), most likely between two
+/// syllables; at `max` itself without it.
+pub fn plan(speech: &[Span], total: Time, max: Time, loud: Option<&Loudness>) -> Vec<Span> {
+    plan_cutting(speech, total, max, &|from, to| quietest(loud, from, to))
+}
+
+/// The quietest frame of `loud` that starts in `(from, to]` (the latest of equals, so
+/// windows stay full), or `to` when there is none.
+fn quietest(loud: Option<&Loudness>, from: Time, to: Time) -> Time {
+    let Some(l) = loud.filter(|l| !l.db.is_empty()) else {
+        return to;
+    };
+    let first = l.frame_at(from) + 1;
+    let last = l.frame_at(to).min(l.db.len() - 1);
+    (first..=last)
+        .filter(|&i| Loudness::frame_time(i) > from && Loudness::frame_time(i) <= to)
+        .min_by(|&a, &b| l.db[a].total_cmp(&l.db[b]).then(b.cmp(&a)))
+        .map_or(to, Loudness::frame_time)
+}
+
+/// [`plan`] with `cut_in(from, to)` choosing where continuous sound is cut in `(from, to]`.
+fn plan_cutting(
+    speech: &[Span],
+    total: Time,
+    max: Time,
+    cut_in: &dyn Fn(Time, Time) -> Time,
+) -> Vec<Span> {
     // Candidate cuts with the length of their gap.
     let cuts: Vec<(Time, Time)> = speech
         .windows(2)
@@ -190,7 +230,11 @@ pub fn plan(speech: &[Span], total: Time, max: Time) -> Vec<Span> {
             .map(|&(c, _)| c)
             .max()
             .or_else(|| in_reach.map(|&(c, _)| c).max())
-            .unwrap_or(reach);
+            .unwrap_or_else(|| {
+                let from =
+                    (reach - QUIET_SEARCH).max(start + Time::from_micros(max.as_micros() / 2));
+                cut_in(from, reach).clamp(from, reach)
+            });
         out.push(Span::new(start, best));
         start = best;
     }
@@ -361,14 +405,14 @@ mod tests {
     #[test]
     fn short_input_is_one_window() {
         assert_eq!(
-            plan(&[s(1.0, 5.0)], Time::from_secs_f64(14.9), MAX_WINDOW),
+            plan(&[s(1.0, 5.0)], Time::from_secs_f64(14.9), MAX_WINDOW, None),
             vec![s(0.0, 14.9)]
         );
         assert_eq!(
-            plan(&[], Time::from_secs_f64(30.0), MAX_WINDOW),
+            plan(&[], Time::from_secs_f64(30.0), MAX_WINDOW, None),
             vec![s(0.0, 30.0)]
         );
-        assert!(plan(&[], Time::ZERO, MAX_WINDOW).is_empty());
+        assert!(plan(&[], Time::ZERO, MAX_WINDOW, None).is_empty());
     }
 
     #[test]
@@ -382,7 +426,7 @@ mod tests {
             s(30.0, 33.0),
             s(33.4, 60.0),
         ];
-        let w = plan(&speech, Time::from_secs_f64(60.0), MAX_WINDOW);
+        let w = plan(&speech, Time::from_secs_f64(60.0), MAX_WINDOW, None);
         assert_eq!(
             w[0],
             s(0.0, 28.0),
@@ -407,8 +451,52 @@ mod tests {
 
     #[test]
     fn continuous_sound_is_cut_at_the_limit() {
-        let w = plan(&[s(0.0, 70.0)], Time::from_secs_f64(70.0), MAX_WINDOW);
+        let w = plan(&[s(0.0, 70.0)], Time::from_secs_f64(70.0), MAX_WINDOW, None);
         assert_eq!(w, vec![s(0.0, 30.0), s(30.0, 60.0), s(60.0, 70.0)]);
+    }
+
+    #[test]
+    fn continuous_sound_is_cut_at_its_quietest_moment_before_the_limit() {
+        // 40 s of sound without a gap, 10 ms loudness frames at -20 dB with three dips.
+        let dips = |offset: usize, n: usize| {
+            let mut db = vec![-20.0f32; n];
+            db[offset + 1320] = -35.0; // 13.2 s: in the last 3 s before the 15 s limit
+            db[offset + 500] = -50.0; // 5 s: quieter, but too early (a short window)
+            db[offset + 2700] = -30.0; // 27 s: in reach of the second window (13.2 + 15)
+            Loudness { db }
+        };
+        let loud = dips(0, 4000);
+        let total = Time::from_secs_f64(40.0);
+        assert_eq!(
+            plan(&[s(0.0, 40.0)], total, PACK_MAX, Some(&loud)),
+            [s(0.0, 13.2), s(13.2, 27.0), s(27.0, 40.0)]
+        );
+        // Without the loudness, or where it is flat, at the limit.
+        let at_limit = [s(0.0, 15.0), s(15.0, 30.0), s(30.0, 40.0)];
+        assert_eq!(plan(&[s(0.0, 40.0)], total, PACK_MAX, None), at_limit);
+        let flat = Loudness {
+            db: vec![-20.0; 4000],
+        };
+        assert_eq!(
+            plan(&[s(0.0, 40.0)], total, PACK_MAX, Some(&flat)),
+            at_limit
+        );
+        // A gap in reach still wins over a dip.
+        assert_eq!(
+            plan(&[s(0.0, 10.0), s(10.1, 40.0)], total, PACK_MAX, Some(&loud))[0],
+            s(0.0, 10.0)
+        );
+        // Speech pieces are cut the same way, on the input's timeline: a piece from 100 s.
+        let loud = dips(10_000, 14_100);
+        assert_eq!(
+            plan_speech(
+                &[s(100.4, 140.0)],
+                Time::from_secs_f64(141.0),
+                PACK_MAX,
+                Some(&loud)
+            ),
+            [s(100.0, 113.2), s(113.2, 127.0), s(127.0, 140.3)]
+        );
     }
 
     #[test]
@@ -429,15 +517,24 @@ mod tests {
                 x += d + 0.1 + rnd() * 3.0;
             }
             let total = Time::from_secs_f64(x + rnd());
-            let w = plan(&speech, total, MAX_WINDOW);
-            assert_eq!(w[0].start, Time::ZERO);
-            assert_eq!(w.last().unwrap().end, total);
-            for p in w.windows(2) {
-                assert_eq!(p[0].end, p[1].start);
+            // Random loudness too (cuts in continuous sound go to its quietest frame); it may
+            // end before the input does.
+            let loud = Loudness {
+                db: (0..(x * 90.0) as usize)
+                    .map(|_| -60.0 * rnd() as f32)
+                    .collect(),
+            };
+            for loud in [None, Some(&loud)] {
+                let w = plan(&speech, total, MAX_WINDOW, loud);
+                assert_eq!(w[0].start, Time::ZERO);
+                assert_eq!(w.last().unwrap().end, total);
+                for p in w.windows(2) {
+                    assert_eq!(p[0].end, p[1].start);
+                }
+                assert!(w
+                    .iter()
+                    .all(|x| !x.is_empty() && x.duration() <= MAX_WINDOW));
             }
-            assert!(w
-                .iter()
-                .all(|x| !x.is_empty() && x.duration() <= MAX_WINDOW));
         }
     }
 
@@ -467,7 +564,7 @@ mod tests {
     fn speech_pieces_skip_long_pauses_and_split_at_clear_ones() {
         // 0.5 s, 3 s and 20 s pauses.
         let speech = [s(1.0, 5.0), s(5.5, 9.0), s(12.0, 14.0), s(34.0, 36.0)];
-        let p = plan_speech(&speech, Time::from_secs_f64(40.0), MAX_WINDOW);
+        let p = plan_speech(&speech, Time::from_secs_f64(40.0), MAX_WINDOW, None);
         assert_eq!(
             p,
             [s(0.6, 5.1), s(5.1, 9.3), s(11.6, 14.3), s(33.6, 36.3)],
@@ -483,15 +580,16 @@ mod tests {
             &[s(0.1, 2.0), s(9.0, 9.9)],
             Time::from_secs_f64(10.0),
             MAX_WINDOW,
+            None,
         );
         assert_eq!(p, [s(0.0, 2.3), s(8.6, 10.0)]);
         // No speech found: the whole input, as before.
         assert_eq!(
-            plan_speech(&[], Time::from_secs_f64(50.0), MAX_WINDOW),
+            plan_speech(&[], Time::from_secs_f64(50.0), MAX_WINDOW, None),
             [s(0.0, 30.0), s(30.0, 50.0)]
         );
         // Continuous speech longer than a window is cut like `plan` cuts it.
-        let p = plan_speech(&[s(2.0, 70.0)], Time::from_secs_f64(75.0), MAX_WINDOW);
+        let p = plan_speech(&[s(2.0, 70.0)], Time::from_secs_f64(75.0), MAX_WINDOW, None);
         assert_eq!(p, [s(1.6, 31.6), s(31.6, 61.6), s(61.6, 70.3)]);
     }
 
@@ -520,7 +618,7 @@ mod tests {
         let mut rnd = rng();
         for _ in 0..300 {
             let (speech, total) = random_speech(&mut rnd);
-            let pieces = plan_speech(&speech, total, PACK_MAX);
+            let pieces = plan_speech(&speech, total, PACK_MAX, None);
             for p in pieces.windows(2) {
                 assert!(
                     p[0].end <= p[1].start,
