@@ -32,7 +32,7 @@ pub struct Cli {
     /// Print nothing but errors (and the paths written, on stdout).
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Print stage timings for each input.
+    /// Print the model loaded (and where its weights went) and stage timings for each input.
     #[arg(short, long, global = true)]
     pub verbose: bool,
     #[command(subcommand)]
