@@ -118,7 +118,7 @@ pub fn listen(
 
     let ta = Instant::now();
     on(Event::Stage("analyse"));
-    let loudness = analysis::loudness::Loudness::measure(&audio.samples);
+    let loudness = analysis::Loudness::measure(&audio.samples);
     let speech = analysis::speech_spans(&loudness, &job.speech);
     let analysis_seconds = ta.elapsed().as_secs_f64();
 
