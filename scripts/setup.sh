@@ -38,7 +38,7 @@ say "building (cargo build --release)"
 cargo build --release --locked
 subcut=target/release/subcut
 
-# 3. Models: tiny.en (tests), base, base-q8_0 (the default for users) and base-q4_k (faster,
+# 3. Models: tiny.en (tests), base, base-q8_0 (the default for users) and base-q4_k (smaller,
 #    a little less accurate); the CTranslate2 directories they come from are kept (the tests
 #    and the benchmarks import them again).
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/subcut/ct2"
@@ -77,7 +77,8 @@ if ! "$subcut" -q model path base-q8_0 >/dev/null 2>&1; then
   say "importing base as base-q8_0"
   "$subcut" model import "$cache/base" --name base-q8_0 --quantize q8_0
 fi
-# 4-bit k-quant blocks: ~25 % faster transcription, slightly higher WER (docs/BENCH.md).
+# 4-bit k-quant blocks: smaller, slightly higher WER; faster than q8_0 only on CPUs without
+# Intel AMX (docs/BENCH.md).
 if ! "$subcut" -q model path base-q4_k >/dev/null 2>&1; then
   say "importing base as base-q4_k"
   "$subcut" model import "$cache/base" --name base-q4_k --quantize q4_k

@@ -326,8 +326,8 @@ pub enum Quantization {
     /// 4-bit, 18 bytes per 32 weights.
     #[value(name = "q4_0")]
     Q4_0,
-    /// 4-bit k-quant, 144 bytes per 256 weights: the fastest here (repacked for AVX2 GEMM
-    /// kernels), slightly less accurate than q8_0; rows must be multiples of 256 (base and up).
+    /// 4-bit k-quant, 144 bytes per 256 weights: slightly less accurate than q8_0, faster only
+    /// on CPUs without Intel AMX; rows must be multiples of 256 (base and up).
     #[value(name = "q4_k")]
     Q4K,
 }
