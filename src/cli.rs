@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::edit::export::Export;
 use crate::subtitle::format::Format;
 
 /// `subcut --version`: the version, then the transcription engine's build features (so a
@@ -151,7 +152,7 @@ pub struct CaptionArgs {
     /// Process only shard I of N of the sorted inputs (0-based), e.g. 2/8. Defaults from
     /// JOB_COMPLETION_INDEX (with --shards) or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "I/N", help_heading = "Batch")]
-    pub shard: Option<crate::batch::Shard>,
+    pub shard: Option<crate::inputs::Shard>,
     /// Number of shards when the index comes from the environment (a Kubernetes Indexed Job's completions).
     #[arg(long, value_name = "N", help_heading = "Batch")]
     pub shards: Option<usize>,
@@ -211,12 +212,12 @@ pub struct CutArgs {
     /// Write the cut list for editors: json (NAME.cutlist.json), edl, fcpxml.
     #[arg(
         long,
-        value_enum,
         value_name = "LIST",
         value_delimiter = ',',
+        value_parser = export_parser(),
         help_heading = "Cutting"
     )]
-    pub export: Vec<crate::pipeline::Export>,
+    pub export: Vec<Export>,
     /// Burn the captions into the cut video.
     #[arg(long, help_heading = "Cutting")]
     pub burn_in: bool,
@@ -397,6 +398,18 @@ pub enum ModelCommand {
         #[arg(long, value_name = "TYPE")]
         quantize: Option<crate::asr::ggml::Quantization>,
     },
+}
+
+/// `--export`'s values with their help, parsed into [`Export`] (a domain type without clap
+/// derives).
+fn export_parser() -> impl clap::builder::TypedValueParser<Value = Export> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        Export::ALL
+            .iter()
+            .map(|e| PossibleValue::new(e.name()).help(e.help())),
+    )
+    .map(|s| s.parse::<Export>().expect("one of Export::ALL"))
 }
 
 #[cfg(test)]

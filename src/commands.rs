@@ -11,8 +11,8 @@ use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::asr::{model, Replay, Transcriber, Whisper};
-use crate::batch;
 use crate::cli::{CaptionArgs, Cli, Command, ModelCommand};
+use crate::inputs;
 use crate::output::output_path;
 use crate::pipeline::{self, CaptionJob, Event, Outcome, Script};
 
@@ -295,8 +295,8 @@ struct Batch {
 }
 
 fn batch_inputs(args: &CaptionArgs) -> Result<Batch> {
-    let (inputs, bad) = batch::expand(&args.inputs);
-    let shard = batch::Shard::resolve(args.shard, args.shards, &|k| std::env::var(k).ok())
+    let (inputs, bad) = inputs::expand(&args.inputs);
+    let shard = inputs::Shard::resolve(args.shard, args.shards, &|k| std::env::var(k).ok())
         .map_err(anyhow::Error::msg)?;
     let inputs = match shard {
         Some(s) => s.select(&inputs),
@@ -331,7 +331,7 @@ fn run_inputs(
     let Batch { inputs, mut failed } = batch;
     let (inputs, skipped): (Vec<PathBuf>, Vec<PathBuf>) = inputs
         .into_iter()
-        .partition(|p| !(args.skip_existing && batch::up_to_date(p, &expected(p))));
+        .partition(|p| !(args.skip_existing && inputs::up_to_date(p, &expected(p))));
     if let Some(dir) = args.out_dir.as_ref().filter(|_| writes) {
         if let Err(e) = crate::output::ensure_dir(dir) {
             for p in &inputs {

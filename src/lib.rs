@@ -11,15 +11,16 @@
 
 pub mod analysis;
 pub mod asr;
-pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod edit;
+pub mod inputs;
 pub mod media;
 pub mod output;
 pub mod pipeline;
 pub mod preset;
-pub mod report;
 pub mod subtitle;
 pub mod time;
+pub mod timeline;
+pub mod transcript;
 pub mod watch;

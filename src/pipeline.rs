@@ -9,23 +9,24 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::analysis::{self, SpeechParams};
-use crate::asr::transcript::{Transcript, Word};
 use crate::asr::{retime, TranscribeOptions, Transcriber};
-use crate::edit::{self, export::Source, CutParams, FrameGrid, FrameRate};
+use crate::edit::export::{Export, Source};
+use crate::edit::{self, CutParams, FrameGrid, FrameRate};
 use crate::media;
 use crate::media::render::{self, RenderOptions};
 use crate::output::{output_path, Staged};
 use crate::preset::Preset;
-use crate::report;
 use crate::subtitle::align;
 use crate::subtitle::format::{self, AssStyle, Doc, Format};
 use crate::subtitle::zh::{self, ChineseScript};
 use crate::subtitle::Cue;
 use crate::subtitle::{segment, SegmentRules};
 use crate::time::Span;
+use crate::timeline;
+use crate::transcript::{Transcript, Word};
 
 /// What to do with each input of a caption run.
 #[derive(Clone, Debug)]
@@ -244,28 +245,6 @@ pub fn caption(
     })
 }
 
-/// A cut-list file format (`--export`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Export {
-    /// `NAME.cutlist.json`: kept and removed spans in seconds and frames.
-    Json,
-    /// `NAME.edl`: CMX3600 edit decision list.
-    Edl,
-    /// `NAME.fcpxml`: Final Cut Pro XML (also DaVinci Resolve, Premiere).
-    Fcpxml,
-}
-
-impl Export {
-    fn ext(self) -> &'static str {
-        match self {
-            Export::Json => "cutlist.json",
-            Export::Edl => "edl",
-            Export::Fcpxml => "fcpxml",
-        }
-    }
-}
-
 /// Where the timeline picture goes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TimelineOut {
@@ -290,13 +269,13 @@ pub struct CutJob {
 
 impl CutJob {
     /// The cut a preset describes. Without captions (`captions = false`) there are no words,
-    /// so nothing is cut by word: the filler and repeat cuts are off.
+    /// so nothing is cut by word: every word cut ([`crate::edit::cuts::WORD_CUTS`]) is off.
     pub fn from_preset(p: &Preset, timeline: Option<TimelineOut>, dry_run: bool) -> CutJob {
-        let mut params = p.cut.clone();
-        if !p.captions {
-            params.fillers = crate::edit::FillerSet::none();
-            params.remove_repeats = false;
-        }
+        let params = if p.captions {
+            p.cut.clone()
+        } else {
+            crate::edit::cuts::without_word_cuts(&p.cut)
+        };
         CutJob {
             params,
             render: p.render.clone(),
@@ -440,13 +419,8 @@ pub fn cut(
         (None, Some(a)) => Source::audio(&abs, a.channels as u32, a.sample_rate),
         (None, None) => bail!("{}: no audio or video stream", input.display()),
     };
-    let stem = src.stem();
     for &e in &cut.exports {
-        let body = match e {
-            Export::Json => edit::export::json::render(&plan, &src, Some(&cut.params)),
-            Export::Edl => edit::export::edl::render(&plan, &src, &stem),
-            Export::Fcpxml => edit::export::fcpxml::render(&plan, &src, &stem),
-        };
+        let body = edit::export::render(e, &plan, &src, &cut.params);
         staged
             .add(
                 input,
@@ -456,7 +430,7 @@ pub fn cut(
             .with_context(fail)?;
     }
     if let Some(t) = &cut.timeline {
-        let img = report::timeline(
+        let img = timeline::draw(
             &heard.audio.samples,
             media::SAMPLE_RATE,
             duration,
@@ -470,7 +444,7 @@ pub fn cut(
             TimelineOut::File(p) => p.clone(),
         };
         staged
-            .add(input, dest, &report::png(&img))
+            .add(input, dest, &timeline::png(&img))
             .with_context(fail)?;
     }
     drop(heard);

@@ -57,9 +57,9 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::asr::TranscribeOptions;
+use crate::edit::export::Export;
 use crate::edit::CutParams;
 use crate::media::render::{RenderError, RenderOptions};
-use crate::pipeline::Export;
 use crate::subtitle::format::{AssStyle, Format};
 use crate::subtitle::zh::ChineseScript;
 use crate::subtitle::SegmentRules;

@@ -18,6 +18,10 @@ use std::ops::{Add, AddAssign, Sub, SubAssign};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// The sample rate of the audio every analysis runs on (16 kHz mono, what whisper takes):
+/// the decoder resamples to it, loudness frames and transcription windows count in it.
+pub const SAMPLE_RATE: u32 = 16_000;
+
 /// A point in time (or a duration) in microseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Time(pub i64);

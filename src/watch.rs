@@ -16,7 +16,7 @@
 //! missed events and network filesystems (where a change made by another machine raises no
 //! event), rescanned every few seconds; `poll` replaces the notifications by rescans alone.
 //! A file is a candidate when it is a regular file with a media extension
-//! ([`crate::batch::MEDIA_EXTENSIONS`]) whose name is not hidden (`.name`, which also covers
+//! ([`crate::inputs::MEDIA_EXTENSIONS`]) whose name is not hidden (`.name`, which also covers
 //! rsync's temporaries) nor a partial download (`.part`, `.crdownload`, `~` …: see
 //! [`classify`]). It is processed once its size, modification time and inode stayed the
 //! same for the settle time (an empty file waits at least [`EMPTY_SETTLE`], since copiers
@@ -190,7 +190,7 @@ pub fn classify(name: &str) -> Kind {
     {
         return Kind::Partial;
     }
-    if crate::batch::is_media_path(Path::new(name)) {
+    if crate::inputs::is_media_path(Path::new(name)) {
         Kind::Media
     } else {
         Kind::NotMedia

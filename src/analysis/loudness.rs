@@ -36,12 +36,12 @@ impl Loudness {
 
     /// Start time of frame `i`.
     pub fn frame_time(i: usize) -> Time {
-        Time::from_samples(i * HOP, crate::media::SAMPLE_RATE)
+        Time::from_samples(i * HOP, crate::time::SAMPLE_RATE)
     }
 
     /// The frame that contains time `t` (clamped to the frames there are).
     pub fn frame_at(&self, t: Time) -> usize {
-        (t.to_samples(crate::media::SAMPLE_RATE) / HOP).min(self.db.len().saturating_sub(1))
+        (t.to_samples(crate::time::SAMPLE_RATE) / HOP).min(self.db.len().saturating_sub(1))
     }
 
     /// The value below which `q` (0..=1) of the frames lie.

@@ -1,5 +1,5 @@
-//! Speech recognition: models (import, registry, download), the whisper.cpp engine and the
-//! engine-independent [`Transcript`].
+//! Speech recognition: models (import, registry, download) and the whisper.cpp engine, which
+//! produce the engine-independent [`Transcript`].
 //!
 //! The pipeline talks to a [`Transcriber`], so that everything after recognition can be
 //! tested with [`Replay`], which plays back a saved transcript instead of running a model.
@@ -8,7 +8,6 @@ pub mod ct2;
 pub mod ggml;
 pub mod model;
 pub mod retime;
-pub mod transcript;
 pub mod whisper;
 pub mod windows;
 
@@ -16,7 +15,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-pub use transcript::{Segment, Transcript, Word};
+use crate::transcript::Transcript;
 pub use whisper::{TranscribeOptions, Whisper};
 
 /// Something that turns 16 kHz mono samples into a transcript.
@@ -112,7 +111,7 @@ impl Transcriber for Replay {
         _: &TranscribeOptions,
         progress: &mut dyn FnMut(f32),
     ) -> Result<Transcript> {
-        let end = crate::time::Time::from_samples(samples.len(), crate::media::SAMPLE_RATE);
+        let end = crate::time::Time::from_samples(samples.len(), crate::time::SAMPLE_RATE);
         let mut t = self.transcript.clone();
         t.segments.retain(|s| s.start < end);
         progress(1.0);

@@ -8,8 +8,8 @@
 //! the span, so the first word of a phrase starts at the phrase's measured onset and the
 //! last one ends at its measured offset. Words far from any speech keep their times.
 
-use crate::asr::transcript::Transcript;
 use crate::time::{Span, Time};
+use crate::transcript::Transcript;
 
 /// How far (seconds) a word's rough time may be from a span and still be moved onto it.
 const REACH: f64 = 1.5;
@@ -188,7 +188,7 @@ fn ends_sentence(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asr::transcript::{Segment, Word};
+    use crate::transcript::{Segment, Word};
 
     fn transcript(words: &[(&str, f64, f64)]) -> Transcript {
         let words: Vec<Word> = words

@@ -64,8 +64,8 @@ use whisper_rs::{
     WhisperContextParameters, WhisperError, WhisperState, WhisperSysContext, WhisperSysState,
 };
 
-use crate::asr::transcript::{is_cjk, Segment, Transcript, Word};
 use crate::time::{Span, Time};
+use crate::transcript::{is_cjk, Segment, Transcript, Word};
 
 /// whisper's sample rate.
 const RATE: u32 = 16_000;

@@ -34,10 +34,10 @@ use std::ops::Range;
 use anyhow::Result;
 
 use crate::analysis::loudness::Loudness;
-use crate::asr::transcript::Transcript;
 use crate::asr::TranscribeOptions;
-use crate::media::SAMPLE_RATE;
+use crate::time::SAMPLE_RATE;
 use crate::time::{self, Span, Time};
+use crate::transcript::Transcript;
 
 /// whisper's own window: one encoder pass covers 30 s.
 pub const MAX_WINDOW: Time = Time::from_millis(30_000);
@@ -395,8 +395,8 @@ pub fn transcribe(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asr::transcript::{Segment, Word};
     use crate::asr::Transcriber;
+    use crate::transcript::{Segment, Word};
 
     fn s(a: f64, b: f64) -> Span {
         Span::secs(a, b)

@@ -32,8 +32,8 @@
 //! One difference: auto-editor keeps short loud blips unless `minclip` drops them; subcut
 //! never drops a short piece that holds a transcribed word (see [`plan()`]).
 
+pub mod cuts;
 pub mod export;
-pub mod fillers;
 pub mod plan;
 pub mod timemap;
 
@@ -44,8 +44,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::time::Time;
 
-pub use fillers::{find_cuts, FillerSet};
-pub use plan::{plan, CutParams, EditPlan, Reason, Removed};
+pub use cuts::{find_cuts, FillerSet, Reason, ReasonKind, Removed};
+pub use plan::{plan, CutParams, EditPlan};
 pub use timemap::{Piece, TimeMap};
 
 /// A video frame rate as an exact fraction (`30000/1001` for NTSC 29.97), reduced.

@@ -17,16 +17,18 @@
 //! An empty plan means nothing was speech: the caller reports it rather than writing an empty
 //! video.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::fillers::{find_cuts, FillerSet};
+use super::cuts::{find_cuts, FillerSet, ReasonKind, Removed};
 use super::timemap::TimeMap;
+use super::Reason;
 use super::{de_duration, FrameGrid};
 use crate::analysis::{SpeechParams, Threshold};
-use crate::asr::transcript::Word;
 use crate::time::{intersection, invert, normalize, pad, total, Span, Time};
+use crate::transcript::Word;
 
 /// The knobs of `subcut cut` (and of a preset's `[cut]` table). Durations are seconds in
 /// TOML/JSON (`0.5`) or text (`"500ms"`).
@@ -102,40 +104,6 @@ impl CutParams {
             min_speech: d.min_speech,
         }
     }
-}
-
-/// Why a span was removed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "lowercase")]
-pub enum Reason {
-    Silence,
-    /// A filler word, named by its list entry ("um", "嗯").
-    Filler {
-        word: String,
-    },
-    /// The first copy of a repeated word or phrase.
-    Repeat {
-        word: String,
-    },
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::Silence => f.write_str("silence"),
-            Reason::Filler { word } => write!(f, "filler {word:?}"),
-            Reason::Repeat { word } => write!(f, "repeat {word:?}"),
-        }
-    }
-}
-
-/// A removed span and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Removed {
-    #[serde(flatten)]
-    pub span: Span,
-    #[serde(flatten)]
-    pub reason: Reason,
 }
 
 /// What to keep of a source: sorted, disjoint, non-touching kept spans within
@@ -218,15 +186,11 @@ impl EditPlan {
     pub fn time_map(&self) -> TimeMap {
         TimeMap::new(&self.keep)
     }
-    /// Removed time by reason: (silence, fillers, repeats).
-    pub fn removed_by_reason(&self) -> (Time, Time, Time) {
-        let mut t = (Time::ZERO, Time::ZERO, Time::ZERO);
+    /// Removed time by kind of reason (kinds with nothing removed are absent).
+    pub fn removed_by_reason(&self) -> BTreeMap<ReasonKind, Time> {
+        let mut t = BTreeMap::new();
         for r in &self.removed {
-            match r.reason {
-                Reason::Silence => t.0 += r.span.duration(),
-                Reason::Filler { .. } => t.1 += r.span.duration(),
-                Reason::Repeat { .. } => t.2 += r.span.duration(),
-            }
+            *t.entry(r.reason.kind()).or_insert(Time::ZERO) += r.span.duration();
         }
         t
     }
@@ -303,7 +267,7 @@ pub fn plan<G: Into<FrameGrid>>(
     let speech = intersection(speech, &[within]);
 
     // 1. Word cuts, out of the speech.
-    let mut cuts = find_cuts(words, language, &p.fillers, p.remove_repeats);
+    let mut cuts = find_cuts(words, language, p);
     cuts.retain_mut(|c| match c.span.intersect(&within) {
         Some(s) => {
             c.span = s;
@@ -475,14 +439,16 @@ mod tests {
         let speech = [ms(1000, 1500), ms(2000, 2400), ms(3000, 3500)];
         let plan2 = plan(d, &speech, &words, "en", &p, None::<FrameGrid>);
         assert_eq!(plan2.keep, vec![ms(850, 1700), ms(2850, 3700)]);
-        let (sil, fill, rep) = plan2.removed_by_reason();
+        let by = plan2.removed_by_reason();
         assert_eq!(
-            (sil, fill, rep),
-            (
-                d - plan2.kept() - Time::from_millis(400),
-                Time::from_millis(400),
-                Time::ZERO
-            )
+            by,
+            BTreeMap::from([
+                (
+                    ReasonKind::Silence,
+                    d - plan2.kept() - Time::from_millis(400)
+                ),
+                (ReasonKind::Filler, Time::from_millis(400)),
+            ])
         );
     }
 
@@ -693,7 +659,7 @@ mod tests {
             }
             assert_eq!(pl.saved() + pl.kept(), d);
 
-            let cuts = find_cuts(&words, "", &p.fillers, p.remove_repeats);
+            let cuts = find_cuts(&words, "", &p);
             let cut_spans = normalize(&cuts.iter().map(|c| c.span).collect::<Vec<_>>());
             let frame = pl.grid.map_or(Time::ZERO, |g| g.rate.time_of(1));
             // On the frame grid (or at the media's start and end).

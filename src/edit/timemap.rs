@@ -13,8 +13,8 @@
 
 use serde::Serialize;
 
-use crate::asr::transcript::{is_cjk, Segment, Transcript, Word};
 use crate::time::{normalize, Span, Time};
+use crate::transcript::{is_cjk, Segment, Transcript, Word};
 
 /// One kept span: where it is in the source and where it lands in the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -58,7 +58,7 @@ use ffmpeg::{
 use crate::time::Time;
 
 /// The sample rate of [`Audio::samples`] (what whisper expects).
-pub const SAMPLE_RATE: u32 = 16_000;
+pub use crate::time::SAMPLE_RATE;
 
 /// When timestamps and the decoded sample count disagree by more than this, the timestamps win:
 /// a hole is filled with silence, an overlap is dropped.

@@ -92,6 +92,7 @@ use ffmpeg::{
 use self::plan::{CfrSelector, Plan, Rate, VfrSelector};
 use crate::media::audio::{init, MediaError};
 use crate::time::{Span, Time};
+use crate::transcript::is_cjk_letter;
 
 const MICROS: Rational = Rational(1, 1_000_000);
 
@@ -1440,7 +1441,7 @@ fn check_burn_in(path: &Path) -> Result<(), RenderError> {
     };
     let bytes = std::fs::read(path).map_err(|e| err(io_why(&e)))?;
     let text = String::from_utf8_lossy(&bytes);
-    if let Some(c) = text.chars().find(|&c| is_cjk(c)) {
+    if let Some(c) = text.chars().find(|&c| is_cjk_letter(c)) {
         if font_covers(c) == Some(false) {
             return Err(err(format!(
                 "no installed font has the glyph {c:?} (U+{:04X}); install a CJK font such as \
@@ -1450,16 +1451,6 @@ fn check_burn_in(path: &Path) -> Result<(), RenderError> {
         }
     }
     Ok(())
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF     // kana
-        | 0x3400..=0x4DBF   // CJK extension A
-        | 0x4E00..=0x9FFF   // CJK unified ideographs
-        | 0xAC00..=0xD7AF   // Hangul syllables
-        | 0xF900..=0xFAFF   // CJK compatibility ideographs
-        | 0x20000..=0x2FA1F)
 }
 
 /// Whether fontconfig has a font with `c` (None when `fc-list` cannot be run).
@@ -1575,7 +1566,7 @@ mod tests {
 
     #[test]
     fn cjk_detection() {
-        assert!(is_cjk('中') && is_cjk('か') && is_cjk('한'));
-        assert!(!is_cjk('a') && !is_cjk('é') && !is_cjk('，'));
+        assert!(is_cjk_letter('中') && is_cjk_letter('か') && is_cjk_letter('한'));
+        assert!(!is_cjk_letter('a') && !is_cjk_letter('é') && !is_cjk_letter('，'));
     }
 }

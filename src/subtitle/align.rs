@@ -9,10 +9,10 @@
 //! neighbours, in proportion to their length. For subtitle files, [`retime_cues`] keeps
 //! every cue's text and fixes offset and drift with a robust straight-line fit.
 
-use crate::asr::transcript::{is_cjk, Segment, Transcript, Word};
 use crate::subtitle::layout;
 use crate::subtitle::Cue;
 use crate::time::Time;
+use crate::transcript::{is_cjk, Segment, Transcript, Word};
 
 /// One word of the given text and the line (script line or cue) it belongs to.
 #[derive(Clone, Debug, PartialEq)]

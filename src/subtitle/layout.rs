@@ -8,7 +8,7 @@
 //! characters, never leaving punctuation at the start of a line. Among equal breaks the
 //! most balanced layout wins; when lines must differ, the bottom line is the longer one.
 
-use crate::asr::transcript::is_cjk;
+use crate::transcript::is_cjk;
 
 /// Sentence-ending punctuation.
 pub fn is_sentence_end(c: char) -> bool {

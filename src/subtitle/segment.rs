@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::{self, is_clause_end, is_linking_word, is_sentence_end};
 use super::Cue;
-use crate::asr::transcript::{Transcript, Word};
 use crate::time::{Span, Time};
+use crate::transcript::{Transcript, Word};
 
 /// Every limit of segmentation and cue timing. `None` limits take the language's default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -471,7 +471,7 @@ pub fn check(cues: &[Cue], rules: &SegmentRules, cjk: bool, media_end: Time) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asr::transcript::Segment;
+    use crate::transcript::Segment;
 
     fn w(text: &str, a: f64, b: f64) -> Word {
         Word {

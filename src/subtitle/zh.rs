@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::asr::transcript::Transcript;
+use crate::transcript::Transcript;
 
 /// What to do with Chinese characters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -53,8 +53,8 @@ pub fn simplify_transcript(t: &mut Transcript) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asr::transcript::{Segment, Word};
     use crate::time::Time;
+    use crate::transcript::{Segment, Word};
 
     #[test]
     fn traditional_becomes_simplified_with_context() {

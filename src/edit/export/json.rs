@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn json_has_seconds_frames_and_reasons() {
         let fps = FrameRate::new(25, 1).unwrap();
-        let words = [crate::asr::transcript::Word {
+        let words = [crate::transcript::Word {
             text: "um".into(),
             start: Time::from_millis(2000),
             end: Time::from_millis(2400),

@@ -2,6 +2,9 @@
 //! (CMX3600, for DaVinci Resolve, Premiere and most editors) and [`fcpxml`] (Final Cut Pro
 //! 1.10, also read by DaVinci Resolve). Each renders a `String`; the caller writes it.
 //!
+//! [`Export`] names them (`--export`, the preset's `export` key) and [`render`] dispatches:
+//! a new export is one file here plus an arm in each of [`Export`]'s matches below.
+//!
 //! Editors cut on frames, so every export puts the kept spans on the source's frame grid
 //! ([`frame_spans`]): exact when the plan was snapped to the same rate, otherwise each
 //! kept span is widened outwards to whole frames.
@@ -10,10 +13,91 @@ pub mod edl;
 pub mod fcpxml;
 pub mod json;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
-use super::{EditPlan, FrameGrid, FrameRate};
+use serde::{Deserialize, Serialize};
+
+use super::{CutParams, EditPlan, FrameGrid, FrameRate};
 use crate::time::{normalize, Span, Time};
+
+/// A cut-list file format (`--export`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Export {
+    /// `NAME.cutlist.json`: kept and removed spans in seconds and frames.
+    Json,
+    /// `NAME.edl`: CMX3600 edit decision list.
+    Edl,
+    /// `NAME.fcpxml`: Final Cut Pro XML (also DaVinci Resolve, Premiere).
+    Fcpxml,
+}
+
+impl Export {
+    pub const ALL: &'static [Export] = &[Export::Json, Export::Edl, Export::Fcpxml];
+    /// The names on the command line and in presets, in [`Export::ALL`]'s order.
+    pub const NAMES: &'static [&'static str] = &["json", "edl", "fcpxml"];
+
+    /// The name on the command line and in presets.
+    pub fn name(self) -> &'static str {
+        match self {
+            Export::Json => "json",
+            Export::Edl => "edl",
+            Export::Fcpxml => "fcpxml",
+        }
+    }
+
+    /// One line for `--help`.
+    pub fn help(self) -> &'static str {
+        match self {
+            Export::Json => "`NAME.cutlist.json`: kept and removed spans in seconds and frames",
+            Export::Edl => "`NAME.edl`: CMX3600 edit decision list",
+            Export::Fcpxml => "`NAME.fcpxml`: Final Cut Pro XML (also DaVinci Resolve, Premiere)",
+        }
+    }
+
+    /// What follows the input's stem in the output's name (`talk.cutlist.json`).
+    pub fn ext(self) -> &'static str {
+        match self {
+            Export::Json => "cutlist.json",
+            Export::Edl => "edl",
+            Export::Fcpxml => "fcpxml",
+        }
+    }
+}
+
+impl FromStr for Export {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Export, String> {
+        Export::ALL
+            .iter()
+            .copied()
+            .find(|e| e.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "unknown export \"{s}\" (expected one of: {})",
+                    Export::NAMES.join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for Export {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Renders the cut `plan` of `src` as export `e`; `params` are the settings that made the
+/// plan (recorded in the JSON list).
+pub fn render(e: Export, plan: &EditPlan, src: &Source, params: &CutParams) -> String {
+    match e {
+        Export::Json => json::render(plan, src, Some(params)),
+        Export::Edl => edl::render(plan, src, &src.stem()),
+        Export::Fcpxml => fcpxml::render(plan, src, &src.stem()),
+    }
+}
 
 /// What the exports say about the source media.
 #[derive(Clone, Debug, PartialEq)]
@@ -183,6 +267,20 @@ pub fn file_url(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn export_names_round_trip_in_order() {
+        assert_eq!(Export::ALL.len(), Export::NAMES.len());
+        for (&e, &name) in Export::ALL.iter().zip(Export::NAMES) {
+            assert_eq!(e.name(), name);
+            assert_eq!(name.parse::<Export>().unwrap(), e);
+            assert_eq!(name.to_uppercase().parse::<Export>().unwrap(), e);
+        }
+        assert!("otio"
+            .parse::<Export>()
+            .unwrap_err()
+            .contains("json, edl, fcpxml"));
+    }
 
     #[test]
     fn frame_spans_widen_and_merge() {

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use crate::asr::transcript::Transcript;
 use crate::subtitle::Cue;
 use crate::time::Time;
+use crate::transcript::Transcript;
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -13,7 +13,7 @@ struct Doc<'a> {
     duration: Time,
     model: &'a str,
     text: String,
-    segments: &'a [crate::asr::transcript::Segment],
+    segments: &'a [crate::transcript::Segment],
     cues: &'a [Cue],
 }
 
@@ -36,7 +36,7 @@ pub fn render(source: &str, model: &str, duration: Time, t: &Transcript, cues: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asr::transcript::{Segment, Word};
+    use crate::transcript::{Segment, Word};
 
     #[test]
     fn json_has_segments_words_and_cues_in_seconds() {

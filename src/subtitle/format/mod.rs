@@ -14,7 +14,7 @@
 //! that would last no time at the format's precision, nothing else.
 //!
 //! ```
-//! use subcut::asr::transcript::Transcript;
+//! use subcut::transcript::Transcript;
 //! use subcut::subtitle::format::{render, AssStyle, Doc, Format};
 //! use subcut::subtitle::Cue;
 //! use subcut::time::Time;
@@ -41,9 +41,9 @@ pub mod vtt;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::asr::transcript::Transcript;
 use crate::subtitle::Cue;
 use crate::time::Time;
+use crate::transcript::Transcript;
 
 pub use ass::{AssPosition, AssStyle, AssStyleError};
 

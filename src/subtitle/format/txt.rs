@@ -26,10 +26,10 @@
 //! assert_eq!(txt::render(&cues), "Hello there.\nHow are you?\nFine.\n\nLater.\n");
 //! ```
 
-use crate::asr::transcript::is_cjk;
 use crate::subtitle::layout::{is_sentence_end, join_into};
 use crate::subtitle::Cue;
 use crate::time::Time;
+use crate::transcript::is_cjk;
 
 /// A pause between cues at least this long starts a new paragraph.
 pub const PARAGRAPH_PAUSE: Time = Time::from_millis(2_000);

@@ -66,7 +66,20 @@ impl Transcript {
 
 /// Han ideographs, kana, hangul and CJK punctuation: scripts written without spaces.
 pub fn is_cjk(c: char) -> bool {
+    is_cjk_letter(c)
+        || matches!(c as u32,
+        0x3000..=0x303F     // CJK symbols and punctuation
+        | 0xFF00..=0xFFEF) // full-width forms
+}
+
+/// Han ideographs, kana and hangul: the letters of [`is_cjk`], without its punctuation (which
+/// most fonts carry; a CJK letter is what needs a CJK font).
+pub fn is_cjk_letter(c: char) -> bool {
     matches!(c as u32,
-        0x3000..=0x303F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
-        | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FA1F)
+        0x3040..=0x30FF     // kana
+        | 0x3400..=0x4DBF   // CJK extension A
+        | 0x4E00..=0x9FFF   // CJK unified ideographs
+        | 0xAC00..=0xD7AF   // Hangul syllables
+        | 0xF900..=0xFAFF   // CJK compatibility ideographs
+        | 0x20000..=0x2FA1F)
 }

@@ -15,7 +15,7 @@ use std::io::Cursor;
 
 use image::{ImageFormat, Rgb, RgbImage};
 
-use crate::edit::plan::{Reason, Removed};
+use crate::edit::cuts::{ReasonKind, Removed};
 use crate::subtitle::Cue;
 use crate::time::{Span, Time};
 
@@ -24,9 +24,14 @@ const TICK: Rgb<u8> = Rgb([120, 120, 120]);
 const WAVE: Rgb<u8> = Rgb([40, 40, 40]);
 const REMOVED_SHADE: Rgb<u8> = Rgb([255, 220, 225]);
 const SPEECH: Rgb<u8> = Rgb([60, 170, 90]);
-const SILENCE: Rgb<u8> = Rgb([215, 50, 50]);
-const FILLER: Rgb<u8> = Rgb([240, 150, 30]);
-const REPEAT: Rgb<u8> = Rgb([140, 70, 190]);
+/// The cut lane's colour for each kind of cut (the legend in the module doc).
+fn colour(kind: ReasonKind) -> Rgb<u8> {
+    match kind {
+        ReasonKind::Silence => Rgb([215, 50, 50]),
+        ReasonKind::Filler => Rgb([240, 150, 30]),
+        ReasonKind::Repeat => Rgb([140, 70, 190]),
+    }
+}
 const CUE_A: Rgb<u8> = Rgb([50, 110, 210]);
 const CUE_B: Rgb<u8> = Rgb([120, 170, 240]);
 const LANE_BG: Rgb<u8> = Rgb([242, 242, 242]);
@@ -41,7 +46,7 @@ const CUE_ROWS: (u32, u32) = (226, 242);
 pub const HEIGHT: u32 = 248;
 
 /// Draws the timeline of one input, `width` pixels wide (at least 100).
-pub fn timeline(
+pub fn draw(
     samples: &[f32],
     rate: u32,
     duration: Time,
@@ -116,12 +121,7 @@ pub fn timeline(
         fill(&mut img, cols(*s), SPEECH_ROWS, SPEECH);
     }
     for r in removed {
-        let c = match r.reason {
-            Reason::Silence => SILENCE,
-            Reason::Filler { .. } => FILLER,
-            Reason::Repeat { .. } => REPEAT,
-        };
-        fill(&mut img, cols(r.span), CUT_ROWS, c);
+        fill(&mut img, cols(r.span), CUT_ROWS, colour(r.reason.kind()));
     }
     for (i, c) in cues.iter().enumerate() {
         let xs = cols(c.span());
@@ -151,6 +151,7 @@ pub fn png(img: &RgbImage) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edit::cuts::Reason;
 
     #[test]
     fn lanes_show_speech_cuts_and_cues_where_they_are() {
@@ -192,7 +193,7 @@ mod tests {
                 text: "b".into(),
             },
         ];
-        let img = timeline(
+        let img = draw(
             &samples,
             rate,
             Time::from_secs_f64(10.0),
@@ -205,8 +206,8 @@ mod tests {
         let at = |x: u32, rows: (u32, u32)| *img.get_pixel(x, (rows.0 + rows.1) / 2);
         assert_eq!(at(300, SPEECH_ROWS), SPEECH);
         assert_eq!(at(100, SPEECH_ROWS), LANE_BG);
-        assert_eq!(at(100, CUT_ROWS), SILENCE);
-        assert_eq!(at(310, CUT_ROWS), FILLER);
+        assert_eq!(at(100, CUT_ROWS), colour(ReasonKind::Silence));
+        assert_eq!(at(310, CUT_ROWS), colour(ReasonKind::Filler));
         assert_eq!(at(250, CUT_ROWS), LANE_BG);
         assert_eq!(at(250, CUE_ROWS), CUE_A);
         assert_eq!(at(350, CUE_ROWS), CUE_B);
@@ -227,7 +228,7 @@ mod tests {
 
     #[test]
     fn empty_input_still_draws() {
-        let img = timeline(&[], 16_000, Time::ZERO, &[], &[], &[], 10);
+        let img = draw(&[], 16_000, Time::ZERO, &[], &[], &[], 10);
         assert_eq!(img.dimensions(), (100, HEIGHT));
     }
 }

@@ -1,0 +1,431 @@
+//! Why parts of a recording go: the [`Reason`] of every removed span, and the cuts found in
+//! the transcript's words ([`WORD_CUTS`]: [`fillers`], [`repeats`]), which [`find_cuts`]
+//! runs in order. Silence is not found here: it is what the plan leaves between speech.
+//!
+//! A new word-based cut is a file here with a [`WordCut`] constant, a [`Reason`] variant (and
+//! its [`ReasonKind`]), an entry in [`WORD_CUTS`], and the knob it reads in
+//! [`CutParams`](crate::edit::CutParams). A cut without captions (`--no-captions`) turns every
+//! entry of [`WORD_CUTS`] off ([`without_word_cuts`]).
+
+pub mod fillers;
+pub mod repeats;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::edit::CutParams;
+use crate::time::{Span, Time};
+use crate::transcript::Word;
+
+pub use fillers::FillerSet;
+
+/// Why a span was removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "lowercase")]
+pub enum Reason {
+    Silence,
+    /// A filler word, named by its list entry ("um", "嗯").
+    Filler {
+        word: String,
+    },
+    /// The first copy of a repeated word or phrase.
+    Repeat {
+        word: String,
+    },
+}
+
+impl Reason {
+    /// What kind of reason this is, without the word it names.
+    pub fn kind(&self) -> ReasonKind {
+        match self {
+            Reason::Silence => ReasonKind::Silence,
+            Reason::Filler { .. } => ReasonKind::Filler,
+            Reason::Repeat { .. } => ReasonKind::Repeat,
+        }
+    }
+}
+
+/// The kinds of [`Reason`], in the order a cut list totals them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReasonKind {
+    Silence,
+    Filler,
+    Repeat,
+}
+
+impl ReasonKind {
+    /// Whether cuts of this kind are found in the transcript's words (and so need captions).
+    pub fn needs_words(self) -> bool {
+        match self {
+            ReasonKind::Silence => false,
+            ReasonKind::Filler | ReasonKind::Repeat => true,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Silence => f.write_str("silence"),
+            Reason::Filler { word } => write!(f, "filler {word:?}"),
+            Reason::Repeat { word } => write!(f, "repeat {word:?}"),
+        }
+    }
+}
+
+/// A removed span and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    #[serde(flatten)]
+    pub span: Span,
+    #[serde(flatten)]
+    pub reason: Reason,
+}
+
+/// A cut found in the transcript's words.
+pub struct WordCut {
+    /// Its name in messages.
+    pub name: &'static str,
+    /// Whether `p` turns it on.
+    pub enabled: fn(&CutParams) -> bool,
+    /// Turns it off in `p`.
+    pub disable: fn(&mut CutParams),
+    /// Marks the words it removes, for a transcript in `language`. Words an earlier cut
+    /// marked stay as they are.
+    pub mark: fn(&mut Marks, &str, &CutParams),
+}
+
+/// Every word-based cut, in the order they mark words (a filler is never also a repeat).
+pub const WORD_CUTS: &[WordCut] = &[fillers::CUT, repeats::CUT];
+
+/// The words of a transcript in time order, with what the cuts decided so far.
+pub struct Marks<'a> {
+    /// The words, sorted by `(start, end)`.
+    pub words: &'a [&'a Word],
+    /// Each word [`fillers::normalize`]d.
+    pub norm: &'a [String],
+    /// Why each word goes; `None` while it stays.
+    pub reason: &'a mut [Option<Reason>],
+}
+
+/// `p` with every word-based cut off: the cut of a run without a transcript.
+pub fn without_word_cuts(p: &CutParams) -> CutParams {
+    let mut p = p.clone();
+    for c in WORD_CUTS {
+        (c.disable)(&mut p);
+    }
+    p
+}
+
+/// The words to cut: every enabled cut of [`WORD_CUTS`] over `words` (a transcript in
+/// `language`). Each cut is the word's own `[start, end)` clamped so that it never reaches
+/// into a word that stays; a run of consecutive cut words is one contiguous stretch (one
+/// [`Removed`] per word). Sorted.
+pub fn find_cuts(words: &[Word], language: &str, p: &CutParams) -> Vec<Removed> {
+    let mut w: Vec<&Word> = words.iter().collect();
+    w.sort_by_key(|w| (w.start, w.end));
+    let norm: Vec<String> = w.iter().map(|w| fillers::normalize(&w.text)).collect();
+    let mut reason: Vec<Option<Reason>> = vec![None; w.len()];
+    let mut marks = Marks {
+        words: &w,
+        norm: &norm,
+        reason: &mut reason,
+    };
+    for c in WORD_CUTS.iter().filter(|c| (c.enabled)(p)) {
+        (c.mark)(&mut marks, language, p);
+    }
+    cut_spans(&w, &reason)
+}
+
+fn cut_spans(w: &[&Word], reason: &[Option<Reason>]) -> Vec<Removed> {
+    let n = w.len();
+    // Latest end of a kept word before i, earliest start of a kept word after i.
+    let mut kept_end_before = vec![Time(i64::MIN); n];
+    let mut acc = Time(i64::MIN);
+    for i in 0..n {
+        kept_end_before[i] = acc;
+        if reason[i].is_none() {
+            acc = acc.max(w[i].end);
+        }
+    }
+    let mut kept_start_after = vec![Time::MAX; n];
+    let mut acc = Time::MAX;
+    for i in (0..n).rev() {
+        kept_start_after[i] = acc;
+        if reason[i].is_none() {
+            acc = acc.min(w[i].start);
+        }
+    }
+    let mut out: Vec<Removed> = Vec::new();
+    for i in 0..n {
+        let Some(r) = &reason[i] else { continue };
+        let mut end = w[i].end;
+        // A run of cut words is cut as one stretch, pauses between them included.
+        if i + 1 < n && reason[i + 1].is_some() {
+            end = end.max(w[i + 1].start);
+        }
+        let span = Span::new(
+            w[i].start.max(kept_end_before[i]),
+            end.min(kept_start_after[i]),
+        );
+        if !span.is_empty() {
+            out.push(Removed {
+                span,
+                reason: r.clone(),
+            });
+        }
+    }
+    out.sort_by_key(|r| r.span);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fillers::{fold, normalize};
+    use super::*;
+
+    fn words(spec: &[(&str, i64, i64)]) -> Vec<Word> {
+        spec.iter()
+            .map(|&(t, a, b)| Word {
+                text: t.into(),
+                start: Time::from_millis(a),
+                end: Time::from_millis(b),
+                probability: 0.9,
+            })
+            .collect()
+    }
+
+    fn cut_texts(ws: &[Word], lang: &str, f: &str, rep: bool) -> Vec<(i64, i64, String)> {
+        let p = CutParams {
+            fillers: f.parse().unwrap(),
+            remove_repeats: rep,
+            ..CutParams::default()
+        };
+        find_cuts(ws, lang, &p)
+            .into_iter()
+            .map(|r| {
+                (
+                    r.span.start.as_millis(),
+                    r.span.end.as_millis(),
+                    r.reason.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn normalizing_and_folding() {
+        assert_eq!(normalize("Um,"), "um");
+        assert_eq!(normalize("嗯，"), "嗯");
+        assert_eq!(normalize("I'm"), "im");
+        assert_eq!(fold("ummmm"), "um");
+        assert_eq!(fold("hmm"), "hm");
+        assert_eq!(fold("嗯嗯嗯"), "嗯");
+        assert_eq!(fold(&normalize("Uhhh...")), "uh");
+    }
+
+    #[test]
+    fn english_fillers_are_cut_at_word_bounds() {
+        let ws = words(&[
+            ("So,", 0, 300),
+            ("um,", 400, 700),
+            ("I", 800, 900),
+            ("think", 900, 1200),
+            ("Ummm", 1300, 1600),
+            ("hmm.", 1700, 1900),
+            ("oh", 2000, 2100),
+        ]);
+        assert_eq!(
+            cut_texts(&ws, "en", "auto", false),
+            vec![
+                (400, 700, "filler \"um\"".into()),
+                (1300, 1700, "filler \"um\"".into()),
+                (1700, 1900, "filler \"hmm\"".into()),
+            ]
+        );
+        assert!(cut_texts(&ws, "en", "none", false).is_empty());
+        assert!(
+            cut_texts(&ws, "de", "auto", false).is_empty(),
+            "German 'er' is a word"
+        );
+        assert_eq!(cut_texts(&ws, "de", "en", false).len(), 3);
+    }
+
+    #[test]
+    fn a_cut_never_reaches_into_a_kept_neighbour() {
+        // Overlapping recogniser times: the filler's bounds are clamped to its neighbours.
+        let ws = words(&[("well", 0, 450), ("uh", 400, 800), ("yes", 700, 1000)]);
+        assert_eq!(
+            cut_texts(&ws, "en", "en", false),
+            vec![(450, 700, "filler \"uh\"".into())]
+        );
+        // Wholly inside a neighbour: nothing left to cut.
+        let ws = words(&[("well", 0, 1000), ("uh", 400, 600)]);
+        assert!(cut_texts(&ws, "en", "en", false).is_empty());
+    }
+
+    #[test]
+    fn chinese_fillers_and_standalone_particles() {
+        let ws = words(&[
+            ("嗯，", 0, 200),
+            ("我", 300, 400),
+            ("觉得", 400, 600),
+            ("好", 600, 700),
+            ("啊。", 700, 800),
+            ("啊，", 1200, 1400),
+            ("金", 1500, 1600),
+            ("额", 1600, 1700),
+            ("呃呃", 1900, 2100),
+        ]);
+        assert_eq!(
+            cut_texts(&ws, "zh", "auto", false),
+            vec![
+                (0, 200, "filler \"嗯\"".into()),
+                (1200, 1400, "filler \"啊\"".into()),
+                (1900, 2100, "filler \"呃\"".into()),
+            ],
+            "好啊 keeps its particle and 金额 its 额"
+        );
+        assert!(cut_texts(&ws, "en", "auto", false).is_empty());
+        assert_eq!(
+            cut_texts(&ws, "", "auto", false).len(),
+            3,
+            "unknown: both lists"
+        );
+    }
+
+    #[test]
+    fn explicit_entries_match_one_or_several_words() {
+        let ws = words(&[
+            ("那个", 0, 300),
+            ("我", 300, 400),
+            ("就", 500, 600),
+            ("是", 600, 700),
+            ("You", 1000, 1100),
+            ("know,", 1100, 1300),
+            ("right", 1300, 1500),
+        ]);
+        assert_eq!(
+            cut_texts(&ws, "zh", "zh,那个,就是,you know", false),
+            vec![
+                (0, 300, "filler \"那个\"".into()),
+                (500, 600, "filler \"就是\"".into()),
+                // The pause up to the next cut word goes with it.
+                (600, 1000, "filler \"就是\"".into()),
+                (1000, 1100, "filler \"you know\"".into()),
+                (1100, 1300, "filler \"you know\"".into()),
+            ]
+        );
+        assert!(
+            cut_texts(&ws, "zh", "zh", false).is_empty(),
+            "not by default"
+        );
+    }
+
+    #[test]
+    fn repeats_cut_the_first_copy() {
+        let ws = words(&[
+            ("I", 0, 100),
+            ("I", 200, 300),
+            ("I", 350, 450),
+            ("think", 450, 700),
+            ("it", 800, 900),
+            ("um", 900, 1000),
+            ("it", 1100, 1200),
+            ("works,", 1200, 1500),
+            ("very", 1600, 1800),
+            ("very", 1800, 2000),
+            ("well.", 2000, 2300),
+            ("I", 3000, 3100),
+            ("mean", 3100, 3300),
+            ("I", 3400, 3500),
+            ("mean", 3500, 3700),
+            ("so", 3800, 3900),
+            ("so", 6000, 6100),
+        ]);
+        assert_eq!(
+            cut_texts(&ws, "en", "en", true),
+            vec![
+                (0, 200, "repeat \"I\"".into()),
+                (200, 300, "repeat \"I\"".into()),
+                (800, 900, "repeat \"it\"".into()),
+                (900, 1000, "filler \"um\"".into()),
+                (3000, 3100, "repeat \"I mean\"".into()),
+                (3100, 3300, "repeat \"I mean\"".into()),
+            ]
+        );
+        assert_eq!(cut_texts(&ws, "en", "none", false), vec![]);
+    }
+
+    #[test]
+    fn chinese_stutters_but_not_reduplication() {
+        let ws = words(&[
+            ("我", 0, 100),
+            ("我", 150, 250),
+            ("觉得", 250, 500),
+            ("谢", 600, 700),
+            ("谢", 700, 800),
+            ("看看", 900, 1100),
+            ("看看", 1100, 1300),
+        ]);
+        assert_eq!(
+            cut_texts(&ws, "zh", "none", true),
+            vec![
+                (0, 100, "repeat \"我\"".into()),
+                (900, 1100, "repeat \"看看\"".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn filler_sets_parse_and_print() {
+        let f: FillerSet = "en, zh ,那个".parse().unwrap();
+        assert!(f.english && f.chinese && !f.auto);
+        assert_eq!(f.words, vec!["那个".to_string()]);
+        assert_eq!(f.to_string(), "both,那个");
+        assert_eq!("none".parse::<FillerSet>().unwrap(), FillerSet::none());
+        assert_eq!("".parse::<FillerSet>().unwrap().to_string(), "none");
+        assert_eq!(FillerSet::default().to_string(), "auto");
+        assert!("none,en".parse::<FillerSet>().is_err());
+        assert!("en,..."
+            .parse::<FillerSet>()
+            .unwrap_err()
+            .contains("no letters"));
+        let from_list: FillerSet = serde_json::from_str(r#"["zh", "那个"]"#).unwrap();
+        assert_eq!(from_list.to_string(), "zh,那个");
+        let from_str: FillerSet = serde_json::from_str(r#""auto""#).unwrap();
+        assert_eq!(from_str, FillerSet::auto());
+        assert_eq!(serde_json::to_string(&f).unwrap(), r#""both,那个""#);
+    }
+}
+
+#[cfg(test)]
+mod word_cut_tests {
+    use super::*;
+
+    #[test]
+    fn without_word_cuts_turns_every_word_cut_off_and_keeps_the_rest() {
+        let on = CutParams {
+            fillers: "both,like".parse().unwrap(),
+            remove_repeats: true,
+            ..CutParams::default()
+        };
+        assert!(
+            WORD_CUTS.iter().all(|c| (c.enabled)(&on)),
+            "the test turns every cut on"
+        );
+        let off = without_word_cuts(&on);
+        for c in WORD_CUTS {
+            assert!(!(c.enabled)(&off), "{} is still on", c.name);
+        }
+        assert_eq!(off.min_silence, on.min_silence);
+        assert_eq!(off.margin_before, on.margin_before);
+    }
+
+    #[test]
+    fn only_silence_is_found_without_words() {
+        assert!(!ReasonKind::Silence.needs_words());
+        assert!(ReasonKind::Filler.needs_words() && ReasonKind::Repeat.needs_words());
+    }
+}
