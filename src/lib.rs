@@ -24,3 +24,6 @@ pub mod time;
 pub mod timeline;
 pub mod transcript;
 pub mod watch;
+
+#[cfg(test)]
+mod testutil;

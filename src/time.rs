@@ -301,13 +301,8 @@ mod tests {
     #[test]
     fn span_set_invariants_on_random_input() {
         // Seeded LCG: deterministic, no extra dependency.
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: i64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as i64) % m
-        };
+        let mut rng = crate::testutil::Rng::new(0x2545_f491_4f6c_dd1du64);
+        let mut next = |m: i64| rng.below(m);
         for _ in 0..500 {
             let n = next(12) as usize;
             let spans: Vec<Span> = (0..n)

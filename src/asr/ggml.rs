@@ -1697,13 +1697,8 @@ mod tests {
     /// Seeded test data: blocks of normal-ish weights at several scales, and the awkward
     /// cases (all zero, constant, one outlier, ties of opposite sign, exact halves).
     fn quant_data() -> Vec<f32> {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::testutil::Rng::new(0x2545_f491_4f6c_dd1du64);
+        let mut rnd = move || rng.unit();
         let mut v = Vec::new();
         for scale in [1e-4f64, 0.02, 0.3, 1.0, 7.0, 3e3] {
             for _ in 0..64 * QK {

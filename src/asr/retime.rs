@@ -303,13 +303,8 @@ mod tests {
     /// word near speech ends up overlapping speech.
     #[test]
     fn invariants_on_random_input() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % 10_000) as f64 / 10_000.0
-        };
+        let mut rng = crate::testutil::Rng::new(0x2545_f491_4f6c_dd1du64);
+        let mut rnd = move || rng.unit();
         for _ in 0..300 {
             let mut spans = Vec::new();
             let mut x = rnd() * 2.0;

@@ -1601,13 +1601,8 @@ mod tests {
 
     #[test]
     fn word_time_invariants_hold_on_random_input() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: i64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as i64) % m
-        };
+        let mut rng = crate::testutil::Rng::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut next = |m: i64| rng.below(m);
         for _ in 0..2000 {
             let s = next(5000);
             let seg = Span::new(ms(s), ms(s + 40 + next(3000)));

@@ -501,13 +501,8 @@ mod tests {
 
     #[test]
     fn windows_tile_the_input_on_random_speech() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % 10_000) as f64 / 10_000.0
-        };
+        let mut rng = crate::testutil::Rng::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut rnd = move || rng.unit();
         for _ in 0..200 {
             let mut speech = Vec::new();
             let mut x = rnd() * 3.0;
@@ -551,13 +546,8 @@ mod tests {
     }
 
     fn rng() -> impl FnMut() -> f64 {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % 10_000) as f64 / 10_000.0
-        }
+        let mut rng = crate::testutil::Rng::new(0x9e37_79b9_7f4a_7c15);
+        move || rng.unit()
     }
 
     #[test]

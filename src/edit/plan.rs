@@ -571,63 +571,54 @@ mod tests {
 
     // ---- properties over random inputs ----
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self, m: i64) -> i64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as i64) % m.max(1)
-        }
-    }
+    use crate::testutil::Rng;
 
     /// Random speech, words inside it (some fillers, some repeats) and parameters.
     fn random_case(rng: &mut Rng) -> (Time, Vec<Span>, Vec<Word>, CutParams, Option<FrameGrid>) {
-        let dur = 1000 + rng.next(20_000);
+        let dur = 1000 + rng.below(20_000);
         let mut speech = Vec::new();
         let mut words = Vec::new();
-        let mut t = rng.next(1500);
+        let mut t = rng.below(1500);
         while t < dur {
-            let len = 20 + rng.next(2500);
+            let len = 20 + rng.below(2500);
             let s = ms(t, (t + len).min(dur));
             speech.push(s);
             // Words tile parts of the span, sometimes overlapping their neighbours.
             let mut w = s.start.as_millis();
-            while w + 80 < s.end.as_millis() && rng.next(5) > 0 {
-                let wl = 80 + rng.next(400);
+            while w + 80 < s.end.as_millis() && rng.below(5) > 0 {
+                let wl = 80 + rng.below(400);
                 let text =
-                    ["um", "I", "think", "uh", "so", "嗯", "我", "well"][rng.next(8) as usize];
-                let skew = rng.next(60) - 30;
+                    ["um", "I", "think", "uh", "so", "嗯", "我", "well"][rng.below(8) as usize];
+                let skew = rng.below(60) - 30;
                 words.push(word(text, w + skew.min(0), (w + wl).min(s.end.as_millis())));
-                w += wl + rng.next(3) * 40;
+                w += wl + rng.below(3) * 40;
             }
-            t += len + rng.next(2500);
+            t += len + rng.below(2500);
         }
-        let pick = |rng: &mut Rng, max: i64| Time::from_millis(rng.next(max));
+        let pick = |rng: &mut Rng, max: i64| Time::from_millis(rng.below(max));
         let p = CutParams {
             min_silence: pick(rng, 900),
             margin_before: pick(rng, 400),
             margin_after: pick(rng, 400),
             min_clip: pick(rng, 600),
-            fillers: ["none", "auto", "en", "zh", "both"][rng.next(5) as usize]
+            fillers: ["none", "auto", "en", "zh", "both"][rng.below(5) as usize]
                 .parse()
                 .unwrap(),
-            remove_repeats: rng.next(2) == 0,
-            snap_to_frames: rng.next(3) > 0,
+            remove_repeats: rng.below(2) == 0,
+            snap_to_frames: rng.below(3) > 0,
             ..CutParams::default()
         };
-        let rate: FrameRate = ["25", "30000/1001", "24", "60"][rng.next(4) as usize]
+        let rate: FrameRate = ["25", "30000/1001", "24", "60"][rng.below(4) as usize]
             .parse()
             .unwrap();
-        let origin = Time::from_millis([0, 0, 17, 67][rng.next(4) as usize]);
+        let origin = Time::from_millis([0, 0, 17, 67][rng.below(4) as usize]);
         let fps = Some(FrameGrid::new(rate, origin));
         (
             Time::from_millis(dur),
             speech,
             words,
             p,
-            fps.filter(|_| rng.next(4) > 0),
+            fps.filter(|_| rng.below(4) > 0),
         )
     }
 
@@ -637,7 +628,7 @@ mod tests {
 
     #[test]
     fn plan_invariants_on_random_input() {
-        let mut rng = Rng(0x5eed_cafe_f00d_0001);
+        let mut rng = Rng::new(0x5eed_cafe_f00d_0001);
         for case in 0..400 {
             let (d, speech, words, p, fps) = random_case(&mut rng);
             let pl = plan(d, &speech, &words, "", &p, fps);
@@ -719,7 +710,7 @@ mod tests {
 
     #[test]
     fn planning_a_plan_changes_nothing() {
-        let mut rng = Rng(0x1d3e_a5b7_0000_0042);
+        let mut rng = Rng::new(0x1d3e_a5b7_0000_0042);
         for case in 0..300 {
             let (d, speech, words, mut p, fps) = random_case(&mut rng);
             p.margin_before = Time::ZERO;

@@ -325,13 +325,8 @@ mod tests {
 
     #[test]
     fn map_is_monotonic_and_inverse_consistent_on_random_spans() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: i64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as i64) % m
-        };
+        let mut rng = crate::testutil::Rng::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut next = |m: i64| rng.below(m);
         for _ in 0..300 {
             let keep: Vec<Span> = (0..next(10))
                 .map(|_| {
@@ -378,13 +373,8 @@ mod tests {
 
     #[test]
     fn mapped_transcripts_stay_ordered_and_on_the_cut_timeline() {
-        let mut seed = 0x51ed_270b_9a3c_4e11u64;
-        let mut next = |m: i64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as i64) % m
-        };
+        let mut rng = crate::testutil::Rng::new(0x51ed_270b_9a3c_4e11u64);
+        let mut next = |m: i64| rng.below(m);
         for case in 0..300 {
             let keep: Vec<Span> = (0..next(8))
                 .map(|_| {

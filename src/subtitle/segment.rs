@@ -700,13 +700,8 @@ mod tests {
     /// keep every word, and only break rules that cannot be kept.
     #[test]
     fn invariants_on_random_transcripts() {
-        let mut seed = 0xdead_beef_1234_5678u64;
-        let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % 10_000) as f64 / 10_000.0
-        };
+        let mut rng = crate::testutil::Rng::new(0xdead_beef_1234_5678u64);
+        let mut rnd = move || rng.unit();
         let vocab = [
             "I",
             "think",

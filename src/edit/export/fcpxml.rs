@@ -420,13 +420,8 @@ mod tests {
 
     #[test]
     fn fcpxml_is_structurally_valid_on_random_plans() {
-        let mut seed = 0x0bad_5eed_1234_5678u64;
-        let mut next = |m: i64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as i64) % m
-        };
+        let mut rng = crate::testutil::Rng::new(0x0bad_5eed_1234_5678u64);
+        let mut next = |m: i64| rng.below(m);
         for case in 0..200 {
             let fps: FrameRate = ["25", "30000/1001", "24000/1001", "60", "50", "24"]
                 [next(6) as usize]
