@@ -1,6 +1,5 @@
-//! Helpers shared by the end-to-end tests: fixtures, the binary, installed models, SRT
-//! parsing and word error rate. (Each test crate uses only some of them.)
-#![allow(dead_code)]
+//! Helpers shared by the end-to-end tests: fixtures, the binary (in a clean environment),
+//! installed models, SRT parsing and word error rate.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -13,11 +12,45 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The subcut binary, without a model mirror from the caller's environment.
+/// The subcut binary, run as a new user would run it: see [`clean_env`].
 pub fn subcut() -> Command {
     let mut c = Command::cargo_bin("subcut").unwrap();
-    c.env_remove("SUBCUT_MODEL_URL");
+    clean_env(|k| {
+        c.env_remove(k);
+    });
+    c.env("SUBCUT_PRESETS_DIR", empty_presets_dir());
     c
+}
+
+/// [`subcut`] as a `std::process::Command` (for tests that spawn it and wait themselves).
+pub fn subcut_std() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_subcut"));
+    clean_env(|k| {
+        c.env_remove(k);
+    });
+    c.env("SUBCUT_PRESETS_DIR", empty_presets_dir());
+    c
+}
+
+/// Removes from a test's subcut every variable of the caller's environment that changes
+/// what it does: every `SUBCUT_*` (a model mirror, user presets, benchmark knobs) except
+/// `SUBCUT_MODELS` (where scripts/setup.sh installed the models), and the shard indexes of
+/// Kubernetes and Slurm. Tests that need one set it themselves.
+fn clean_env(mut remove: impl FnMut(&str)) {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        let shard = k == "JOB_COMPLETION_INDEX" || k.starts_with("SLURM_");
+        if shard || (k.starts_with("SUBCUT_") && k != "SUBCUT_MODELS") {
+            remove(&k);
+        }
+    }
+}
+
+/// An empty folder for `SUBCUT_PRESETS_DIR`: no user presets of the caller's.
+fn empty_presets_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-user-presets");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 pub fn stderr(o: &Output) -> String {

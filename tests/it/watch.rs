@@ -2,12 +2,11 @@
 //! transcript (`--fake-transcript`, no model). Every wait has a deadline and every watcher
 //! process is killed when its guard is dropped, so a failing test never hangs or leaks.
 
-mod common;
-use common::{files_in, fixture};
+use crate::util::{files_in, fixture, subcut_std};
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 const FAKE: &str = r#"{"language":"en","segments":[{"start":0.8,"end":2.8,"text":"Hello there.","words":[{"text":"Hello","start":0.8,"end":1.2,"probability":0.9},{"text":"there.","start":1.3,"end":2.8,"probability":0.9}],"no_speech_probability":0.0}]}"#;
@@ -46,7 +45,7 @@ impl Folder {
         self.runs += 1;
         let out = self.tmp.path().join(format!("run{}.out", self.runs));
         let err = self.tmp.path().join(format!("run{}.err", self.runs));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_subcut"));
+        let mut cmd = subcut_std();
         cmd.arg("watch")
             .arg(self.inbox())
             .arg("--fake-transcript")

@@ -1,32 +1,32 @@
 //! Runs the stages for one input (decode → transcribe → cues → outputs), and many inputs
-//! in parallel, reporting progress as events.
+//! in parallel, reporting progress as events. [`caption`] is here; [`cut`] (plan, stage the
+//! outputs, render) is in `cut.rs`.
 //!
 //! Every stage is a plain function over plain data; this module only sequences them,
 //! times them, and turns failures into one error per input naming the file. Outputs of
 //! one input are staged and committed together (see [`crate::output`]).
 
+mod cut;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::analysis::{self, SpeechParams};
 use crate::asr::{retime, TranscribeOptions, Transcriber};
-use crate::edit::export::{Export, Source};
-use crate::edit::{self, CutParams, FrameGrid, FrameRate};
 use crate::media;
-use crate::media::render::{self, RenderOptions};
 use crate::output::{output_path, Staged};
-use crate::preset::Preset;
 use crate::subtitle::align;
 use crate::subtitle::format::{self, AssStyle, Doc, Format};
 use crate::subtitle::zh::{self, ChineseScript};
 use crate::subtitle::Cue;
 use crate::subtitle::{segment, SegmentRules};
 use crate::time::Span;
-use crate::timeline;
-use crate::transcript::{Transcript, Word};
+use crate::transcript::Transcript;
+
+pub use cut::{cut, cut_outputs, CutJob, TimelineOut};
 
 /// What to do with each input of a caption run.
 #[derive(Clone, Debug)]
@@ -64,7 +64,8 @@ pub enum Script {
 /// Progress of one input.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
-    /// A stage began: `decode`, `analyse`, `transcribe`, `write`.
+    /// A stage began: `decode`, `analyse`, `transcribe`, `write`; a cut also has `plan`
+    /// (after `transcribe`) and `render` (after `write`).
     Stage(&'static str),
     /// Fraction of the current stage done, 0..=1.
     Progress(f32),
@@ -243,239 +244,6 @@ pub fn caption(
         write_seconds: t2.elapsed().as_secs_f64(),
         ..Outcome::default()
     })
-}
-
-/// Where the timeline picture goes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TimelineOut {
-    /// `NAME.timeline.png` beside the other outputs.
-    Beside,
-    /// This file (one input only).
-    File(PathBuf),
-}
-
-/// What `cut` does beyond captioning.
-#[derive(Clone, Debug)]
-pub struct CutJob {
-    pub params: CutParams,
-    pub render: RenderOptions,
-    /// Burn the cut captions into the video.
-    pub burn_in: bool,
-    pub exports: Vec<Export>,
-    pub timeline: Option<TimelineOut>,
-    /// Plan and report only: nothing is rendered or written.
-    pub dry_run: bool,
-}
-
-impl CutJob {
-    /// The cut a preset describes. Without captions (`captions = false`) there are no words,
-    /// so nothing is cut by word: every word cut ([`crate::edit::cuts::WORD_CUTS`]) is off.
-    pub fn from_preset(p: &Preset, timeline: Option<TimelineOut>, dry_run: bool) -> CutJob {
-        let params = if p.captions {
-            p.cut.clone()
-        } else {
-            crate::edit::cuts::without_word_cuts(&p.cut)
-        };
-        CutJob {
-            params,
-            render: p.render.clone(),
-            burn_in: p.burn_in,
-            exports: p.export.clone(),
-            timeline,
-            dry_run,
-        }
-    }
-}
-
-/// The files [`cut`] writes for `input` (for --skip-existing).
-pub fn cut_outputs(input: &Path, job: &CaptionJob, cut: &CutJob) -> Vec<PathBuf> {
-    let dir = job.out_dir.as_deref();
-    let mut v: Vec<PathBuf> = job
-        .formats
-        .iter()
-        .flat_map(|f| {
-            [
-                output_path(input, dir, f.ext()),
-                output_path(input, dir, &format!("cut.{}", f.ext())),
-            ]
-        })
-        .collect();
-    v.extend(cut.exports.iter().map(|e| output_path(input, dir, e.ext())));
-    match &cut.timeline {
-        Some(TimelineOut::Beside) => v.push(output_path(input, dir, "timeline.png")),
-        Some(TimelineOut::File(p)) => v.push(p.clone()),
-        None => {}
-    }
-    match render::output_extension(input) {
-        Ok(ext) => v.push(output_path(input, dir, &format!("cut.{ext}"))),
-        Err(_) => v.clear(), // unreadable: never "up to date"
-    }
-    v
-}
-
-/// Cuts one input: captions on both timelines, the cut list exports, the timeline picture
-/// and the cut media, all committed together (nothing is written if any part fails).
-pub fn cut(
-    input: &Path,
-    job: &CaptionJob,
-    cut: &CutJob,
-    engine: &dyn Transcriber,
-    on: &mut dyn FnMut(Event),
-) -> Result<Outcome> {
-    let info = render::probe(input).map_err(anyhow::Error::from)?;
-    let heard = listen(input, job, engine, on)?;
-    let t2 = Instant::now();
-    on(Event::Stage("plan"));
-    let duration = heard.audio.duration();
-    let cut_speech = analysis::detect(&heard.audio.samples, &cut.params.speech_params());
-    let fps = info.video.as_ref().and_then(|v| {
-        FrameRate::new(
-            v.frame_rate.num.max(0) as u32,
-            v.frame_rate.den.max(0) as u32,
-        )
-    });
-    // The renderer's frame slots start at the video stream's first frame.
-    let grid = info
-        .video
-        .as_ref()
-        .zip(fps)
-        .map(|(v, r)| FrameGrid::new(r, v.start));
-    let words: Vec<Word> = heard.transcript.words().cloned().collect();
-    let plan = edit::plan(
-        duration,
-        &cut_speech,
-        &words,
-        &heard.transcript.language,
-        &cut.params,
-        grid,
-    );
-    if plan.is_empty() {
-        bail!(
-            "{}: nothing to keep: no speech found above the threshold ({}); try a lower --threshold",
-            input.display(),
-            cut.params.threshold
-        );
-    }
-    let (transcript, cues) = cues_for(&heard, job);
-    let map = plan.time_map();
-    let cut_transcript = map.map_transcript(&transcript);
-    let cut_speech_out: Vec<Span> = heard.speech.iter().flat_map(|s| map.map_span(*s)).collect();
-    let cut_cues = segment(&cut_transcript, &cut_speech_out, &job.segment, plan.kept());
-    let mut outcome = Outcome {
-        input: input.to_path_buf(),
-        language: transcript.language.clone(),
-        cues: cut_cues.len(),
-        media_seconds: duration.as_secs_f64(),
-        kept_seconds: Some(plan.kept().as_secs_f64()),
-        decode_seconds: heard.decode_seconds,
-        analysis_seconds: heard.analysis_seconds,
-        transcribe_seconds: heard.transcribe_seconds,
-        ..Outcome::default()
-    };
-    if cut.dry_run {
-        outcome.cut_list = Some(plan.to_string());
-        outcome.write_seconds = t2.elapsed().as_secs_f64();
-        return Ok(outcome);
-    }
-
-    on(Event::Stage("write"));
-    let fail = || format!("{}: output failed", input.display());
-    let source = file_name(input);
-    let mut staged = Staged::default();
-    let doc = Doc {
-        source: &source,
-        model: &job.model_label,
-        duration,
-        transcript: &transcript,
-        cues: &cues,
-        style: &job.style,
-    };
-    stage_subtitles(&mut staged, input, job, None, &doc)?;
-    let cut_doc = Doc {
-        duration: plan.kept(),
-        transcript: &cut_transcript,
-        cues: &cut_cues,
-        ..doc
-    };
-    stage_subtitles(&mut staged, input, job, Some("cut"), &cut_doc)?;
-
-    let abs = input.canonicalize().unwrap_or_else(|_| input.to_path_buf());
-    let src = match (&info.video, &info.audio) {
-        (Some(v), a) => {
-            let mut s = Source::video(
-                &abs,
-                fps.unwrap_or(FrameRate::new(30, 1).expect("valid")),
-                v.width,
-                v.height,
-            );
-            s.origin = v.start;
-            s.has_audio = a.is_some();
-            if let Some(a) = a {
-                s.audio_channels = a.channels as u32;
-                s.audio_rate = a.sample_rate;
-            }
-            s
-        }
-        (None, Some(a)) => Source::audio(&abs, a.channels as u32, a.sample_rate),
-        (None, None) => bail!("{}: no audio or video stream", input.display()),
-    };
-    for &e in &cut.exports {
-        let body = edit::export::render(e, &plan, &src, &cut.params);
-        staged
-            .add(
-                input,
-                output_path(input, job.out_dir.as_deref(), e.ext()),
-                body.as_bytes(),
-            )
-            .with_context(fail)?;
-    }
-    if let Some(t) = &cut.timeline {
-        let img = timeline::draw(
-            &heard.audio.samples,
-            media::SAMPLE_RATE,
-            duration,
-            &cut_speech,
-            &plan.removed,
-            &cues,
-            1600,
-        );
-        let dest = match t {
-            TimelineOut::Beside => output_path(input, job.out_dir.as_deref(), "timeline.png"),
-            TimelineOut::File(p) => p.clone(),
-        };
-        staged
-            .add(input, dest, &timeline::png(&img))
-            .with_context(fail)?;
-    }
-    drop(heard);
-
-    on(Event::Stage("render"));
-    let tr = Instant::now();
-    let mut opts = cut.render.clone();
-    let _ass; // the burn-in subtitles live until the render is done
-    if cut.burn_in {
-        let mut f = tempfile::Builder::new()
-            .prefix(".subcut-")
-            .suffix(".ass")
-            .tempfile()
-            .with_context(fail)?;
-        use std::io::Write;
-        f.write_all(format::ass::render(&cut_cues, &job.style, &source).as_bytes())
-            .with_context(fail)?;
-        opts.burn_in = Some(f.path().to_path_buf());
-        _ass = f;
-    }
-    let ext = info.output_extension();
-    let video_dest = output_path(input, job.out_dir.as_deref(), &format!("cut.{ext}"));
-    let tmp = staged.reserve(input, video_dest).with_context(fail)?;
-    render::render(input, &plan.keep, &tmp, &opts, &mut |f| {
-        on(Event::Progress(f))
-    })
-    .map_err(anyhow::Error::from)?;
-    outcome.render_seconds = Some(tr.elapsed().as_secs_f64());
-    outcome.outputs = staged.commit().with_context(fail)?;
-    outcome.write_seconds = t2.elapsed().as_secs_f64() - outcome.render_seconds.unwrap_or(0.0);
-    Ok(outcome)
 }
 
 /// Captions many inputs, `jobs` at a time, calling `on(index, event)` for progress.

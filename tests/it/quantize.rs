@@ -4,8 +4,7 @@
 //! directories that `scripts/setup.sh` keeps (a missing one fails with a message saying how
 //! to get it).
 
-mod common;
-use common::*;
+use crate::util::*;
 
 use std::path::{Path, PathBuf};
 

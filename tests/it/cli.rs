@@ -2,8 +2,7 @@
 //! model (installed by `scripts/setup.sh`; a missing model fails these tests with a message
 //! saying how to install it, it never skips them).
 
-mod common;
-use common::*;
+use crate::util::*;
 
 use std::path::{Path, PathBuf};
 

@@ -8,26 +8,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
-use assert_cmd::Command;
 use serde_json::{json, Value};
 use subcut::subtitle::format::{ass, AssStyle};
 use subcut::subtitle::Cue;
 use subcut::time::Time;
 use subtp::vtt::{VttBlock, WebVtt};
 
+use crate::util::{fixture, subcut};
+
 const FORMATS: [&str; 5] = ["srt", "vtt", "ass", "json", "txt"];
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
-
-fn subcut() -> Command {
-    let mut c = Command::cargo_bin("subcut").unwrap();
-    c.env_remove("SUBCUT_MODEL_URL");
-    c
-}
 
 /// A transcript of fixtures/talk.mp4 as whisper would give it: one segment per spoken
 /// sentence (at the sentence's true time), its words spread evenly over it. `words` splits

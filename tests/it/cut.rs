@@ -2,8 +2,7 @@
 //! durations and sync of the cut video, no speech lost, captions on the right words, the
 //! exports and the timeline picture, dry runs and audio-only inputs.
 
-mod common;
-use common::*;
+use crate::util::*;
 
 use std::path::Path;
 

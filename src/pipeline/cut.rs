@@ -1,0 +1,354 @@
+//! `subcut cut` for one input, as a sequence of steps over plain data:
+//!
+//! ```text
+//! listen (decode, speech, words) ─▶ plan_cut (EditPlan, cues on both timelines)
+//!   ─▶ stage_captions ─▶ stage_exports ─▶ stage_timeline ─▶ render_cut ─▶ commit
+//! ```
+//!
+//! Every output is staged (see [`crate::output`]) and committed together at the end: if any
+//! step fails, nothing is written.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use super::{cues_for, file_name, listen, stage_subtitles, CaptionJob, Event, Heard, Outcome};
+use crate::analysis;
+use crate::asr::Transcriber;
+use crate::edit::export::{Export, Source};
+use crate::edit::{self, CutParams, EditPlan, FrameGrid, FrameRate};
+use crate::media;
+use crate::media::render::{self, MediaInfo, RenderOptions};
+use crate::output::{output_path, Staged};
+use crate::preset::Preset;
+use crate::subtitle::format::{self, Doc};
+use crate::subtitle::segment;
+use crate::subtitle::Cue;
+use crate::time::Span;
+use crate::timeline;
+use crate::transcript::{Transcript, Word};
+
+/// Where the timeline picture goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineOut {
+    /// `NAME.timeline.png` beside the other outputs.
+    Beside,
+    /// This file (one input only).
+    File(PathBuf),
+}
+
+/// What `cut` does beyond captioning.
+#[derive(Clone, Debug)]
+pub struct CutJob {
+    pub params: CutParams,
+    pub render: RenderOptions,
+    /// Burn the cut captions into the video.
+    pub burn_in: bool,
+    pub exports: Vec<Export>,
+    pub timeline: Option<TimelineOut>,
+    /// Plan and report only: nothing is rendered or written.
+    pub dry_run: bool,
+}
+
+impl CutJob {
+    /// The cut a preset describes. Without captions (`captions = false`) there are no words,
+    /// so nothing is cut by word: every word cut ([`crate::edit::cuts::WORD_CUTS`]) is off.
+    pub fn from_preset(p: &Preset, timeline: Option<TimelineOut>, dry_run: bool) -> CutJob {
+        let params = if p.captions {
+            p.cut.clone()
+        } else {
+            crate::edit::cuts::without_word_cuts(&p.cut)
+        };
+        CutJob {
+            params,
+            render: p.render.clone(),
+            burn_in: p.burn_in,
+            exports: p.export.clone(),
+            timeline,
+            dry_run,
+        }
+    }
+}
+
+/// The files [`cut`] writes for `input` (for --skip-existing).
+pub fn cut_outputs(input: &Path, job: &CaptionJob, cut: &CutJob) -> Vec<PathBuf> {
+    let dir = job.out_dir.as_deref();
+    let mut v: Vec<PathBuf> = job
+        .formats
+        .iter()
+        .flat_map(|f| {
+            [
+                output_path(input, dir, f.ext()),
+                output_path(input, dir, &format!("cut.{}", f.ext())),
+            ]
+        })
+        .collect();
+    v.extend(cut.exports.iter().map(|e| output_path(input, dir, e.ext())));
+    match &cut.timeline {
+        Some(TimelineOut::Beside) => v.push(output_path(input, dir, "timeline.png")),
+        Some(TimelineOut::File(p)) => v.push(p.clone()),
+        None => {}
+    }
+    match render::output_extension(input) {
+        Ok(ext) => v.push(output_path(input, dir, &format!("cut.{ext}"))),
+        Err(_) => v.clear(), // unreadable: never "up to date"
+    }
+    v
+}
+
+/// Cuts one input: captions on both timelines, the cut list exports, the timeline picture
+/// and the cut media, all committed together (nothing is written if any part fails).
+pub fn cut(
+    input: &Path,
+    job: &CaptionJob,
+    cut: &CutJob,
+    engine: &dyn Transcriber,
+    on: &mut dyn FnMut(Event),
+) -> Result<Outcome> {
+    let info = render::probe(input).map_err(anyhow::Error::from)?;
+    let heard = listen(input, job, engine, on)?;
+    let t2 = Instant::now();
+    on(Event::Stage("plan"));
+    let planned = plan_cut(input, &info, &heard, job, cut)?;
+    let mut outcome = Outcome {
+        input: input.to_path_buf(),
+        language: planned.transcript.language.clone(),
+        cues: planned.cut_cues.len(),
+        media_seconds: heard.audio.duration().as_secs_f64(),
+        kept_seconds: Some(planned.plan.kept().as_secs_f64()),
+        decode_seconds: heard.decode_seconds,
+        analysis_seconds: heard.analysis_seconds,
+        transcribe_seconds: heard.transcribe_seconds,
+        ..Outcome::default()
+    };
+    if cut.dry_run {
+        outcome.cut_list = Some(planned.plan.to_string());
+        outcome.write_seconds = t2.elapsed().as_secs_f64();
+        return Ok(outcome);
+    }
+
+    on(Event::Stage("write"));
+    let mut staged = Staged::default();
+    stage_captions(&mut staged, input, job, &heard, &planned)?;
+    stage_exports(&mut staged, input, job, cut, &info, &planned)?;
+    stage_timeline(&mut staged, input, job, cut, &heard, &planned)?;
+    drop(heard);
+
+    on(Event::Stage("render"));
+    let tr = Instant::now();
+    render_cut(&mut staged, input, job, cut, &info, &planned, on)?;
+    outcome.render_seconds = Some(tr.elapsed().as_secs_f64());
+    outcome.outputs = staged.commit().with_context(|| failed(input))?;
+    outcome.write_seconds = t2.elapsed().as_secs_f64() - outcome.render_seconds.unwrap_or(0.0);
+    Ok(outcome)
+}
+
+/// The cut of one input and its captions on both timelines.
+struct Planned {
+    plan: EditPlan,
+    /// The speech the cut was planned on (with the cut's own threshold).
+    cut_speech: Vec<Span>,
+    /// The video's frame rate, if it has one.
+    fps: Option<FrameRate>,
+    /// Words and cues on the source's timeline…
+    transcript: Transcript,
+    cues: Vec<Cue>,
+    /// …and on the cut's.
+    cut_transcript: Transcript,
+    cut_cues: Vec<Cue>,
+}
+
+/// Plans what to keep (on the video's frame grid) and lays the captions on both timelines.
+fn plan_cut(
+    input: &Path,
+    info: &MediaInfo,
+    heard: &Heard,
+    job: &CaptionJob,
+    cut: &CutJob,
+) -> Result<Planned> {
+    let duration = heard.audio.duration();
+    let cut_speech = analysis::detect(&heard.audio.samples, &cut.params.speech_params());
+    let fps = info.video.as_ref().and_then(|v| {
+        FrameRate::new(
+            v.frame_rate.num.max(0) as u32,
+            v.frame_rate.den.max(0) as u32,
+        )
+    });
+    // The renderer's frame slots start at the video stream's first frame.
+    let grid = info
+        .video
+        .as_ref()
+        .zip(fps)
+        .map(|(v, r)| FrameGrid::new(r, v.start));
+    let words: Vec<Word> = heard.transcript.words().cloned().collect();
+    let plan = edit::plan(
+        duration,
+        &cut_speech,
+        &words,
+        &heard.transcript.language,
+        &cut.params,
+        grid,
+    );
+    if plan.is_empty() {
+        bail!(
+            "{}: nothing to keep: no speech found above the threshold ({}); try a lower --threshold",
+            input.display(),
+            cut.params.threshold
+        );
+    }
+    let (transcript, cues) = cues_for(heard, job);
+    let map = plan.time_map();
+    let cut_transcript = map.map_transcript(&transcript);
+    let cut_speech_out: Vec<Span> = heard.speech.iter().flat_map(|s| map.map_span(*s)).collect();
+    let cut_cues = segment(&cut_transcript, &cut_speech_out, &job.segment, plan.kept());
+    Ok(Planned {
+        plan,
+        cut_speech,
+        fps,
+        transcript,
+        cues,
+        cut_transcript,
+        cut_cues,
+    })
+}
+
+fn failed(input: &Path) -> String {
+    format!("{}: output failed", input.display())
+}
+
+/// `NAME.FORMAT` on the source's timeline and `NAME.cut.FORMAT` on the cut's.
+fn stage_captions(
+    staged: &mut Staged,
+    input: &Path,
+    job: &CaptionJob,
+    heard: &Heard,
+    p: &Planned,
+) -> Result<()> {
+    let source = file_name(input);
+    let doc = Doc {
+        source: &source,
+        model: &job.model_label,
+        duration: heard.audio.duration(),
+        transcript: &p.transcript,
+        cues: &p.cues,
+        style: &job.style,
+    };
+    stage_subtitles(staged, input, job, None, &doc)?;
+    let cut_doc = Doc {
+        duration: p.plan.kept(),
+        transcript: &p.cut_transcript,
+        cues: &p.cut_cues,
+        ..doc
+    };
+    stage_subtitles(staged, input, job, Some("cut"), &cut_doc)
+}
+
+/// The cut lists for editors (`--export`).
+fn stage_exports(
+    staged: &mut Staged,
+    input: &Path,
+    job: &CaptionJob,
+    cut: &CutJob,
+    info: &MediaInfo,
+    p: &Planned,
+) -> Result<()> {
+    let abs = input.canonicalize().unwrap_or_else(|_| input.to_path_buf());
+    let src = match (&info.video, &info.audio) {
+        (Some(v), a) => {
+            let mut s = Source::video(
+                &abs,
+                p.fps.unwrap_or(FrameRate::new(30, 1).expect("valid")),
+                v.width,
+                v.height,
+            );
+            s.origin = v.start;
+            s.has_audio = a.is_some();
+            if let Some(a) = a {
+                s.audio_channels = a.channels as u32;
+                s.audio_rate = a.sample_rate;
+            }
+            s
+        }
+        (None, Some(a)) => Source::audio(&abs, a.channels as u32, a.sample_rate),
+        (None, None) => bail!("{}: no audio or video stream", input.display()),
+    };
+    for &e in &cut.exports {
+        let body = edit::export::render(e, &p.plan, &src, &cut.params);
+        staged
+            .add(
+                input,
+                output_path(input, job.out_dir.as_deref(), e.ext()),
+                body.as_bytes(),
+            )
+            .with_context(|| failed(input))?;
+    }
+    Ok(())
+}
+
+/// The timeline picture (`--timeline`).
+fn stage_timeline(
+    staged: &mut Staged,
+    input: &Path,
+    job: &CaptionJob,
+    cut: &CutJob,
+    heard: &Heard,
+    p: &Planned,
+) -> Result<()> {
+    let Some(t) = &cut.timeline else {
+        return Ok(());
+    };
+    let img = timeline::draw(
+        &heard.audio.samples,
+        media::SAMPLE_RATE,
+        heard.audio.duration(),
+        &p.cut_speech,
+        &p.plan.removed,
+        &p.cues,
+        1600,
+    );
+    let dest = match t {
+        TimelineOut::Beside => output_path(input, job.out_dir.as_deref(), "timeline.png"),
+        TimelineOut::File(f) => f.clone(),
+    };
+    staged
+        .add(input, dest, &timeline::png(&img))
+        .with_context(|| failed(input))
+}
+
+/// Renders the cut media into a reserved staging file (with the cut captions burned in when
+/// asked).
+fn render_cut(
+    staged: &mut Staged,
+    input: &Path,
+    job: &CaptionJob,
+    cut: &CutJob,
+    info: &MediaInfo,
+    p: &Planned,
+    on: &mut dyn FnMut(Event),
+) -> Result<()> {
+    let mut opts = cut.render.clone();
+    let _ass; // the burn-in subtitles live until the render is done
+    if cut.burn_in {
+        let mut f = tempfile::Builder::new()
+            .prefix(".subcut-")
+            .suffix(".ass")
+            .tempfile()
+            .with_context(|| failed(input))?;
+        use std::io::Write;
+        f.write_all(format::ass::render(&p.cut_cues, &job.style, &file_name(input)).as_bytes())
+            .with_context(|| failed(input))?;
+        opts.burn_in = Some(f.path().to_path_buf());
+        _ass = f;
+    }
+    let ext = info.output_extension();
+    let video_dest = output_path(input, job.out_dir.as_deref(), &format!("cut.{ext}"));
+    let tmp = staged
+        .reserve(input, video_dest)
+        .with_context(|| failed(input))?;
+    render::render(input, &p.plan.keep, &tmp, &opts, &mut |f| {
+        on(Event::Progress(f))
+    })
+    .map_err(anyhow::Error::from)?;
+    Ok(())
+}

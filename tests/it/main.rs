@@ -1,0 +1,25 @@
+//! subcut's integration tests: one test binary (one link of whisper.cpp and FFmpeg), one
+//! module per area, the shared helpers in [`util`].
+//!
+//! | module | what it checks |
+//! |---|---|
+//! | [`cli`] | the binary end to end with the real tiny.en model: captions, errors, batch, align, presets |
+//! | [`cut`] | `subcut cut`: sync, kept speech, exports, timeline, dry runs, audio-only inputs |
+//! | [`formats`] | every subtitle format read back by another tool (subtp, libass) |
+//! | [`golden`] | every subtitle and export format byte for byte against `fixtures/golden/` |
+//! | [`quantize`] | `model import --quantize` against whisper.cpp's own quantizer |
+//! | [`render`] | the cut renderer as a library, on media made on the fly |
+//! | [`watch`] | `subcut watch` on a temporary folder |
+//!
+//! Run one area with `cargo test --release --test it cut::`. A regression test is named after
+//! what broke. Tests never skip: a missing model or tool fails with a message saying how to
+//! install it (`scripts/setup.sh`).
+
+mod cli;
+mod cut;
+mod formats;
+mod golden;
+mod quantize;
+mod render;
+mod util;
+mod watch;
