@@ -266,9 +266,9 @@ fn presets_command(cmd: crate::cli::PresetsCommand) -> Result<i32> {
                 .max()
                 .unwrap_or(0);
             for p in list {
-                let from = match &p.source {
-                    crate::preset::Source::Shipped => String::new(),
-                    crate::preset::Source::User(path) => format!("  [{}]", path.display()),
+                let from = match &p.origin {
+                    crate::preset::Origin::Shipped => String::new(),
+                    crate::preset::Origin::User(path) => format!("  [{}]", path.display()),
                 };
                 let problem = p
                     .problem

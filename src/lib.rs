@@ -13,6 +13,7 @@ pub mod analysis;
 pub mod asr;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod edit;
 pub mod inputs;
 pub mod media;

@@ -27,6 +27,7 @@ use super::timemap::TimeMap;
 use super::Reason;
 use super::{de_duration, FrameGrid};
 use crate::analysis::{SpeechParams, Threshold};
+use crate::config::InvalidField;
 use crate::time::{intersection, invert, normalize, pad, total, Span, Time};
 use crate::transcript::Word;
 
@@ -74,10 +75,13 @@ impl Default for CutParams {
 
 impl CutParams {
     /// Why these parameters cannot be used, naming the field.
-    pub fn validate(&self) -> Result<(), String> {
-        let check = |name: &str, v: Time, max_s: i64| {
+    pub fn validate(&self) -> Result<(), InvalidField> {
+        let check = |name: &'static str, v: Time, max_s: i64| {
             if v < Time::ZERO || v > Time::from_millis(max_s * 1000) {
-                Err(format!("{name} must be between 0 and {max_s} s (got {v})"))
+                Err(InvalidField::new(
+                    name,
+                    format!("{name} must be between 0 and {max_s} s (got {v})"),
+                ))
             } else {
                 Ok(())
             }
@@ -88,7 +92,10 @@ impl CutParams {
         check("min_clip", self.min_clip, 3600)?;
         if let Threshold::Db(d) = self.threshold {
             if !(-100.0..=0.0).contains(&d) {
-                return Err(format!("threshold {d} dB is outside −100…0 dB"));
+                return Err(InvalidField::new(
+                    "threshold",
+                    format!("threshold {d} dB is outside −100…0 dB"),
+                ));
             }
         }
         self.fillers.validate()
@@ -503,7 +510,12 @@ mod tests {
             margin_before: Time::from_millis(-1),
             ..CutParams::default()
         };
-        assert!(bad.validate().unwrap_err().contains("margin_before"));
+        let e = bad.validate().unwrap_err();
+        assert_eq!(e.field, "margin_before");
+        assert_eq!(
+            e.to_string(),
+            "margin_before must be between 0 and 60 s (got -0.001s)"
+        );
         let p: CutParams = serde_json::from_str(
             r#"{"min_silence": "300ms", "margin_after": 0.25, "fillers": ["zh", "那个"], "threshold": "-35dB"}"#,
         )

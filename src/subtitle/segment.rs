@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::{self, is_clause_end, is_linking_word, is_sentence_end};
 use super::Cue;
+use crate::config::InvalidField;
 use crate::time::{Span, Time};
 use crate::transcript::{Transcript, Word};
 
@@ -78,27 +79,39 @@ pub struct Limits {
 
 impl SegmentRules {
     /// Checks ranges; the message names the field.
-    pub fn validate(&self) -> Result<(), String> {
-        let pos = |name: &str, v: f64| {
+    pub fn validate(&self) -> Result<(), InvalidField> {
+        let pos = |name: &'static str, v: f64| {
             if v > 0.0 && v.is_finite() {
                 Ok(())
             } else {
-                Err(format!("{name} must be positive (got {v})"))
+                Err(InvalidField::new(
+                    name,
+                    format!("{name} must be positive (got {v})"),
+                ))
             }
         };
-        let non_neg = |name: &str, v: f64| {
+        let non_neg = |name: &'static str, v: f64| {
             if v >= 0.0 && v.is_finite() {
                 Ok(())
             } else {
-                Err(format!("{name} must be zero or more (got {v})"))
+                Err(InvalidField::new(
+                    name,
+                    format!("{name} must be zero or more (got {v})"),
+                ))
             }
         };
         if !(1..=4).contains(&self.max_lines) {
-            return Err(format!("max_lines must be 1…4 (got {})", self.max_lines));
+            return Err(InvalidField::new(
+                "max_lines",
+                format!("max_lines must be 1…4 (got {})", self.max_lines),
+            ));
         }
         if let Some(c) = self.max_line_chars {
             if !(4.0..=200.0).contains(&c) {
-                return Err(format!("max_line_chars must be 4…200 (got {c})"));
+                return Err(InvalidField::new(
+                    "max_line_chars",
+                    format!("max_line_chars must be 4…200 (got {c})"),
+                ));
             }
         }
         if let Some(c) = self.max_cps {
@@ -108,7 +121,10 @@ impl SegmentRules {
         pos("max_duration", self.max_duration.as_secs_f64())?;
         non_neg("min_duration", self.min_duration.as_secs_f64())?;
         if self.min_duration > self.max_duration {
-            return Err("min_duration is longer than max_duration".into());
+            return Err(InvalidField::new(
+                "min_duration",
+                "min_duration is longer than max_duration",
+            ));
         }
         non_neg("min_gap_frames", self.min_gap_frames)?;
         non_neg("lead_frames", self.lead_frames)?;
@@ -678,17 +694,17 @@ mod tests {
             max_lines: 0,
             ..SegmentRules::default()
         };
-        assert!(bad.validate().unwrap_err().contains("max_lines"));
+        assert_eq!(bad.validate().unwrap_err().field, "max_lines");
         let bad = SegmentRules {
             frame_rate: 0.0,
             ..SegmentRules::default()
         };
-        assert!(bad.validate().unwrap_err().contains("frame_rate"));
+        assert_eq!(bad.validate().unwrap_err().field, "frame_rate");
         let bad = SegmentRules {
             max_line_chars: Some(1.0),
             ..SegmentRules::default()
         };
-        assert!(bad.validate().unwrap_err().contains("max_line_chars"));
+        assert_eq!(bad.validate().unwrap_err().field, "max_line_chars");
         let parsed: SegmentRules =
             serde_json::from_str(r#"{"max_line_chars": 32, "max_duration": 6.5}"#).unwrap();
         assert_eq!(parsed.max_line_chars, Some(32.0));

@@ -26,6 +26,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Marks, Reason, WordCut};
+use crate::config::InvalidField;
 use crate::time::Time;
 use crate::transcript::Word;
 
@@ -112,11 +113,14 @@ impl FillerSet {
     }
 
     /// Why the set cannot be used, if it cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidField> {
         for w in &self.words {
             if normalize(w).is_empty() {
-                return Err(format!(
-                    "filler {w:?} has no letters or digits (fillers are none, en, zh, both, auto or words)"
+                return Err(InvalidField::new(
+                    "fillers",
+                    format!(
+                        "filler {w:?} has no letters or digits (fillers are none, en, zh, both, auto or words)"
+                    ),
                 ));
             }
         }
@@ -180,7 +184,7 @@ impl FillerSet {
         if none && set != FillerSet::none() {
             return Err("fillers: `none` cannot be combined with other entries".into());
         }
-        set.validate()?;
+        set.validate().map_err(|e| e.message)?;
         Ok(set)
     }
 }
