@@ -14,7 +14,8 @@ pub mod asr;
 pub mod cli;
 pub mod commands;
 pub mod edit;
-pub mod inputs;
+pub mod error;
+pub(crate) mod inputs;
 pub mod media;
 pub mod output;
 pub mod pipeline;
@@ -23,7 +24,7 @@ pub mod subtitle;
 pub mod time;
 pub mod timeline;
 pub mod transcript;
-pub mod watch;
+pub(crate) mod watch;
 
 #[cfg(test)]
 mod testutil;
