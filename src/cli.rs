@@ -1,5 +1,6 @@
-//! Command-line definitions (clap derive). Flags stay as close to the command line as
-//! possible here; [`crate::commands`] resolves them into jobs and runs them.
+//! Command-line definitions (clap derive), nothing else. Flags stay as close to the command
+//! line as possible here; [`crate::commands`] resolves them over a preset into jobs
+//! (`commands/resolve.rs`) and runs them.
 
 use std::path::PathBuf;
 
@@ -32,19 +33,19 @@ fn long_version() -> &'static str {
 pub struct Cli {
     /// Print nothing but errors (and the paths written, on stdout).
     #[arg(short, long, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Print the model loaded (and where its weights went) and stage timings for each input.
     #[arg(short, long, global = true)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the whole job; with no input, caption the bundled sample (fixtures/talk.mp4).
     Run(CutArgs),
-    /// Transcribe media files and write subtitles (SRT, JSON).
+    /// Transcribe media files and write subtitles (SRT, VTT, ASS, JSON, TXT).
     Caption(CaptionArgs),
     /// Cut pauses and filler words: writes NAME.cut.mp4 with captions on both timelines.
     Cut(CutArgs),
@@ -56,13 +57,14 @@ pub enum Command {
     /// Manage whisper models: list, path, pull, import.
     #[command(subcommand)]
     Model(ModelCommand),
-    /// Watch a folder: caption each media file dropped into it, then move it to done/ or failed/.
+    /// Watch a folder: caption each media file dropped into it (or cut it, with a --preset whose
+    /// mode is cut), then move it to done/ or failed/.
     #[command(after_help = WATCH_HELP)]
     Watch(WatchArgs),
 }
 
 /// Extra help for `subcut watch`.
-pub const WATCH_HELP: &str = "\
+pub(crate) const WATCH_HELP: &str = "\
 Layout (defaults): IN_DIR/out/ holds the outputs, IN_DIR/done/ the inputs that went through,
 IN_DIR/failed/ the ones that did not (with NAME.error.txt giving the cause). A file is taken
 once its size and modification time have not changed for --settle seconds; hidden files and
@@ -71,7 +73,7 @@ lets a restarted watcher resume after a crash without processing anything twice.
 SIGTERM: finish the current file, then exit 0.";
 
 /// `subcut watch IN_DIR`: the caption flags apply to every file; `INPUT`s and the batch-only
-/// flags are hidden (and refused by `watch::command` when given).
+/// flags are hidden (and refused by `commands/watch.rs` when given).
 #[derive(Args, Debug, Clone)]
 #[command(
     mut_arg("inputs", |a| a.hide(true)),
@@ -83,34 +85,34 @@ SIGTERM: finish the current file, then exit 0.";
     mut_arg("shards", |a| a.hide(true)),
     mut_arg("jobs", |a| a.hide(true)),
 )]
-pub struct WatchArgs {
+pub(crate) struct WatchArgs {
     /// The folder to watch (its top level).
     #[arg(value_name = "IN_DIR")]
-    pub in_dir: PathBuf,
+    pub(crate) in_dir: PathBuf,
     /// Where inputs that went through are moved [default: IN_DIR/done].
     #[arg(long, value_name = "DIR")]
-    pub done: Option<PathBuf>,
+    pub(crate) done: Option<PathBuf>,
     /// Where inputs that failed are moved, with NAME.error.txt [default: IN_DIR/failed].
     #[arg(long, value_name = "DIR")]
-    pub failed: Option<PathBuf>,
+    pub(crate) failed: Option<PathBuf>,
     /// Seconds a file's size and modification time must stay unchanged before it is taken.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::watch::DEFAULT_SETTLE.as_secs_f64())]
-    pub settle: f64,
+    pub(crate) settle: f64,
     /// Rescan every SECONDS instead of relying on file notifications (network filesystems).
     #[arg(long, value_name = "SECONDS")]
-    pub poll: Option<f64>,
+    pub(crate) poll: Option<f64>,
     /// Process what is in the folder now, then exit (exit code 1 if any file failed).
     #[arg(long)]
-    pub once: bool,
+    pub(crate) once: bool,
     #[command(flatten)]
-    pub caption: CaptionArgs,
+    pub(crate) caption: CaptionArgs,
 }
 
 #[derive(Args, Debug, Clone)]
-pub struct CaptionArgs {
+pub(crate) struct CaptionArgs {
     /// Media files, directories (searched recursively for media) or glob patterns.
     #[arg(value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
+    pub(crate) inputs: Vec<PathBuf>,
     /// Write outputs into DIR (created if missing) instead of next to each input.
     #[arg(
         short = 'o',
@@ -118,59 +120,59 @@ pub struct CaptionArgs {
         visible_alias = "out",
         value_name = "DIR"
     )]
-    pub out_dir: Option<PathBuf>,
+    pub(crate) out_dir: Option<PathBuf>,
     /// Preset to start from (`subcut presets list`): a name or a .toml file. Flags override it.
     #[arg(short, long, value_name = "NAME|FILE")]
-    pub preset: Option<String>,
+    pub(crate) preset: Option<String>,
     /// Model name (see `subcut model list`) or path to a ggml model file [preset default: base-q8_0].
     #[arg(short, long, value_name = "NAME|PATH")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// Spoken language: `auto` to detect it, or a code such as en, zh, de [default: auto].
     #[arg(short, long, value_name = "auto|en|zh|…")]
-    pub language: Option<String>,
+    pub(crate) language: Option<String>,
     /// Translate the speech into English captions.
     #[arg(long)]
-    pub translate: bool,
+    pub(crate) translate: bool,
     /// Output formats, comma-separated: srt, vtt, ass, json, txt [default: srt].
     #[arg(short, long, value_name = "LIST", value_delimiter = ',')]
-    pub format: Vec<Format>,
+    pub(crate) format: Vec<Format>,
     /// Whisper threads per file (default: derived from the cores and --jobs).
     #[arg(short, long, value_name = "N")]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
     /// Files processed at the same time (default: derived from the cores).
     #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     /// Print a machine-readable JSON summary on stdout instead of the paths written.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Write a per-input report (status, outputs, stage times, error) as JSON to FILE.
     #[arg(long, value_name = "FILE", help_heading = "Batch")]
-    pub report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// Skip inputs whose outputs all exist and are newer than the input.
     #[arg(long, help_heading = "Batch")]
-    pub skip_existing: bool,
+    pub(crate) skip_existing: bool,
     /// Process only shard I of N of the sorted inputs (0-based), e.g. 2/8. Defaults from
     /// JOB_COMPLETION_INDEX (with --shards) or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "I/N", help_heading = "Batch")]
-    pub shard: Option<crate::inputs::Shard>,
+    pub(crate) shard: Option<crate::inputs::Shard>,
     /// Number of shards when the index comes from the environment (a Kubernetes Indexed Job's completions).
     #[arg(long, value_name = "N", help_heading = "Batch")]
-    pub shards: Option<usize>,
+    pub(crate) shards: Option<usize>,
     /// Characters per subtitle line (default 42, or 16 for Chinese/Japanese/Korean).
     #[arg(long, value_name = "N", help_heading = "Subtitle rules")]
-    pub max_line_chars: Option<f32>,
+    pub(crate) max_line_chars: Option<f32>,
     /// Lines per cue [default: 2].
     #[arg(long, value_name = "N", help_heading = "Subtitle rules")]
-    pub max_lines: Option<usize>,
+    pub(crate) max_lines: Option<usize>,
     /// Reading speed limit, characters per second (default 17, or 9 for CJK).
     #[arg(long, value_name = "CPS", help_heading = "Subtitle rules")]
-    pub max_cps: Option<f32>,
+    pub(crate) max_cps: Option<f32>,
     /// Longest time a cue stays on screen, seconds [default: 7].
     #[arg(long, value_name = "SECONDS", help_heading = "Subtitle rules")]
-    pub max_duration: Option<f64>,
+    pub(crate) max_duration: Option<f64>,
     /// Frame rate the frame-based timing rules (gaps, lead, linger) refer to [default: 24].
     #[arg(long, value_name = "FPS", help_heading = "Subtitle rules")]
-    pub fps: Option<f64>,
+    pub(crate) fps: Option<f64>,
     /// Chinese characters: convert to Simplified, or keep what the recogniser wrote [default: simplified].
     #[arg(
         long,
@@ -178,37 +180,37 @@ pub struct CaptionArgs {
         value_name = "SCRIPT",
         help_heading = "Subtitle rules"
     )]
-    pub chinese: Option<crate::subtitle::zh::ChineseScript>,
+    pub(crate) chinese: Option<crate::subtitle::zh::ChineseScript>,
     /// Replay a saved transcript JSON instead of running whisper (for tests).
     #[arg(long, hide = true, value_name = "FILE")]
-    pub fake_transcript: Option<PathBuf>,
+    pub(crate) fake_transcript: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
-pub struct CutArgs {
+pub(crate) struct CutArgs {
     /// Loudness where speech begins: a level such as -35dB, or `auto` (from the noise floor).
     #[arg(long, value_name = "DB|auto", help_heading = "Cutting")]
-    pub threshold: Option<crate::analysis::Threshold>,
+    pub(crate) threshold: Option<crate::analysis::Threshold>,
     /// Silences shorter than this are kept (e.g. 0.5s, 500ms).
     #[arg(long, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
-    pub min_silence: Option<crate::time::Time>,
+    pub(crate) min_silence: Option<crate::time::Time>,
     /// Time kept around speech: one value for both sides, or BEFORE,AFTER (e.g. 0.15s,0.2s).
     #[arg(long, value_name = "BEFORE[,AFTER]", value_parser = crate::edit::parse_margin, help_heading = "Cutting")]
-    pub margin: Option<(crate::time::Time, crate::time::Time)>,
+    pub(crate) margin: Option<(crate::time::Time, crate::time::Time)>,
     /// Kept pieces shorter than this are dropped, unless they hold a word.
     #[arg(long, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
-    pub min_clip: Option<crate::time::Time>,
+    pub(crate) min_clip: Option<crate::time::Time>,
     /// Filler words to cut: auto (the spoken language's list), en, zh, both, none, or words
     /// separated by commas.
     #[arg(long, value_name = "LIST", help_heading = "Cutting")]
-    pub fillers: Option<crate::edit::FillerSet>,
+    pub(crate) fillers: Option<crate::edit::FillerSet>,
     /// Also cut the first copy of immediately repeated words ("I I think").
     #[arg(long, help_heading = "Cutting")]
-    pub remove_repeats: bool,
+    pub(crate) remove_repeats: bool,
     /// Cut on loudness alone: no transcription, no subtitle files, no filler or repeat cuts
     /// (the same job as auto-editor, and much faster than a captioned cut).
     #[arg(long, help_heading = "Cutting", conflicts_with_all = ["burn_in", "remove_repeats"])]
-    pub no_captions: bool,
+    pub(crate) no_captions: bool,
     /// Write the cut list for editors: json (NAME.cutlist.json), edl, fcpxml.
     #[arg(
         long,
@@ -217,145 +219,47 @@ pub struct CutArgs {
         value_parser = export_parser(),
         help_heading = "Cutting"
     )]
-    pub export: Vec<Export>,
+    pub(crate) export: Vec<Export>,
     /// Burn the captions into the cut video.
     #[arg(long, help_heading = "Cutting")]
-    pub burn_in: bool,
+    pub(crate) burn_in: bool,
     /// Draw waveform, speech, cuts and captions into a PNG: NAME.timeline.png, or FILE.
     #[arg(long, value_name = "FILE", num_args = 0..=1, help_heading = "Cutting")]
-    pub timeline: Option<Option<PathBuf>>,
+    pub(crate) timeline: Option<Option<PathBuf>>,
     /// Print the cut list and the time saved; write nothing.
     #[arg(long, help_heading = "Cutting")]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Video encoder quality (x264 CRF: lower is better, 18–28 is usual).
     #[arg(long, value_name = "N", help_heading = "Encoding")]
-    pub crf: Option<u8>,
+    pub(crate) crf: Option<u8>,
     /// Video encoder speed preset (ultrafast … veryslow).
     #[arg(long, value_name = "NAME", help_heading = "Encoding")]
-    pub encoder_preset: Option<String>,
+    pub(crate) encoder_preset: Option<String>,
     /// Video encoder (default libx264).
     #[arg(long, value_name = "CODEC", help_heading = "Encoding")]
-    pub video_codec: Option<String>,
+    pub(crate) video_codec: Option<String>,
     /// Audio encoder (default: aac for mp4, the input's format for audio files).
     #[arg(long, value_name = "CODEC", help_heading = "Encoding")]
-    pub audio_codec: Option<String>,
+    pub(crate) audio_codec: Option<String>,
     #[command(flatten)]
-    pub caption: CaptionArgs,
-}
-
-impl CutArgs {
-    /// Applies the cutting and encoding flags that were given over a preset (flags win).
-    pub fn apply(&self, p: &mut crate::preset::Preset) {
-        let c = &mut p.cut;
-        if let Some(t) = self.threshold {
-            c.threshold = t;
-        }
-        if let Some(d) = self.min_silence {
-            c.min_silence = d;
-        }
-        if let Some((a, b)) = self.margin {
-            c.margin_before = a;
-            c.margin_after = b;
-        }
-        if let Some(d) = self.min_clip {
-            c.min_clip = d;
-        }
-        if let Some(f) = &self.fillers {
-            c.fillers = f.clone();
-        }
-        if self.remove_repeats {
-            c.remove_repeats = true;
-        }
-        if !self.export.is_empty() {
-            p.export = self.export.clone();
-        }
-        if self.burn_in {
-            p.burn_in = true;
-        }
-        if self.no_captions {
-            // The flag wins over a preset that burns captions in or cuts words.
-            p.captions = false;
-            p.burn_in = false;
-        }
-        if self.timeline.is_some() {
-            p.timeline = true;
-        }
-        let r = &mut p.render;
-        if let Some(v) = self.crf {
-            r.crf = v;
-        }
-        if let Some(v) = &self.encoder_preset {
-            r.preset = v.clone();
-        }
-        if let Some(v) = &self.video_codec {
-            r.video_codec = v.clone();
-        }
-        if let Some(v) = &self.audio_codec {
-            r.audio_codec = Some(v.clone());
-        }
-    }
+    pub(crate) caption: CaptionArgs,
 }
 
 #[derive(Args, Debug, Clone)]
-pub struct AlignArgs {
+pub(crate) struct AlignArgs {
     /// The text to align: plain text (.txt, one or more lines) or subtitles (.srt).
     #[arg(long, value_name = "FILE")]
-    pub script: PathBuf,
+    pub(crate) script: PathBuf,
     /// With an .srt script: keep its cues as they are (text and count) and only correct their
     /// offset and drift against the speech.
     #[arg(long)]
-    pub retime_only: bool,
+    pub(crate) retime_only: bool,
     #[command(flatten)]
-    pub caption: CaptionArgs,
-}
-
-impl CaptionArgs {
-    /// Applies the flags that were given over a preset (flags win).
-    pub fn apply(&self, p: &mut crate::preset::Preset) {
-        let c = &mut p.caption;
-        if let Some(m) = &self.model {
-            c.model = m.clone();
-        }
-        if let Some(l) = &self.language {
-            c.language = l.clone();
-        }
-        if self.translate {
-            c.translate = true;
-        }
-        if !self.format.is_empty() {
-            c.formats = self.format.clone();
-            c.formats.dedup();
-        }
-        if let Some(t) = self.threads {
-            c.threads = Some(t);
-        }
-        if let Some(j) = self.jobs {
-            c.jobs = Some(j);
-        }
-        if let Some(z) = self.chinese {
-            c.chinese = z;
-        }
-        let r = &mut p.subtitle;
-        if let Some(v) = self.max_line_chars {
-            r.max_line_chars = Some(v);
-        }
-        if let Some(v) = self.max_lines {
-            r.max_lines = v;
-        }
-        if let Some(v) = self.max_cps {
-            r.max_cps = Some(v);
-        }
-        if let Some(v) = self.max_duration {
-            r.max_duration = crate::time::Time::from_secs_f64(v);
-        }
-        if let Some(v) = self.fps {
-            r.frame_rate = v;
-        }
-    }
+    pub(crate) caption: CaptionArgs,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum PresetsCommand {
+pub(crate) enum PresetsCommand {
     /// Shipped and user presets, with what each is for.
     List,
     /// Every value a preset sets, defaults filled in (TOML).
@@ -366,7 +270,7 @@ pub enum PresetsCommand {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum ModelCommand {
+pub(crate) enum ModelCommand {
     /// List installed models and the models `pull` knows, with sizes.
     List,
     /// Print the file a model name resolves to.
@@ -448,19 +352,7 @@ mod tests {
             (a.language.as_deref(), a.threads, a.model.as_deref()),
             (Some("zh"), Some(3), None)
         );
-        // Flags override the preset; what is not given keeps the preset's value.
-        let mut p = crate::preset::Preset::default();
-        p.caption.model = "small".into();
-        a.apply(&mut p);
-        assert_eq!(
-            (
-                p.caption.language.as_str(),
-                p.caption.model.as_str(),
-                p.caption.threads
-            ),
-            ("zh", "small", Some(3))
-        );
-        assert_eq!(p.caption.formats, [Format::Srt, Format::Json]);
+        // How the flags go over a preset: commands/resolve.rs.
         assert!(Cli::try_parse_from(["subcut", "caption", "a.mp4", "--format", "doc"]).is_err());
     }
 }

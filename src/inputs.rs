@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 /// Extensions treated as media when walking a directory. Files named explicitly are
 /// always tried, whatever their extension.
-pub const MEDIA_EXTENSIONS: &[&str] = &[
+pub(crate) const MEDIA_EXTENSIONS: &[&str] = &[
     "3gp", "aac", "aif", "aiff", "avi", "flac", "flv", "m2ts", "m4a", "m4v", "mka", "mkv", "mov",
     "mp2", "mp3", "mp4", "mpeg", "mpg", "mts", "mxf", "oga", "ogg", "ogv", "opus", "ts", "wav",
     "webm", "wma", "wmv",
 ];
 
-pub fn is_media_path(p: &Path) -> bool {
+pub(crate) fn is_media_path(p: &Path) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
@@ -20,15 +20,15 @@ pub fn is_media_path(p: &Path) -> bool {
 
 /// One command-line argument that could not be expanded (missing file, glob with no match).
 #[derive(Debug, Clone, PartialEq)]
-pub struct BadInput {
-    pub arg: PathBuf,
-    pub cause: String,
+pub(crate) struct BadInput {
+    pub(crate) arg: PathBuf,
+    pub(crate) cause: String,
 }
 
 /// Expands arguments into input files: each file as given, each directory walked
 /// recursively for media files (hidden entries skipped), each glob pattern matched.
 /// The result is deduplicated and sorted (deterministic order, so shards are stable).
-pub fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, Vec<BadInput>) {
+pub(crate) fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, Vec<BadInput>) {
     let mut found = BTreeSet::new();
     let mut bad = Vec::new();
     for arg in args {
@@ -94,9 +94,9 @@ fn walk(dir: &Path, found: &mut BTreeSet<PathBuf>) {
 
 /// One machine's slice of a run spread over many: shard `index` of `count` (0-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    pub index: usize,
-    pub count: usize,
+pub(crate) struct Shard {
+    pub(crate) index: usize,
+    pub(crate) count: usize,
 }
 
 impl std::str::FromStr for Shard {
@@ -126,7 +126,7 @@ impl Shard {
     /// Kubernetes Indexed Jobs set `JOB_COMPLETION_INDEX` (the count comes from `--shards`),
     /// Slurm job arrays set `SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN` and
     /// `SLURM_ARRAY_TASK_COUNT`. `None`: not sharded.
-    pub fn resolve(
+    pub(crate) fn resolve(
         flag: Option<Shard>,
         shards: Option<usize>,
         env: &dyn Fn(&str) -> Option<String>,
@@ -168,7 +168,7 @@ impl Shard {
 
     /// This shard's inputs: every `count`-th of the sorted list, starting at `index`.
     /// Disjoint across shards, covering all inputs, the same on every machine.
-    pub fn select<T: Clone>(&self, sorted: &[T]) -> Vec<T> {
+    pub(crate) fn select<T: Clone>(&self, sorted: &[T]) -> Vec<T> {
         sorted
             .iter()
             .skip(self.index)
@@ -180,7 +180,7 @@ impl Shard {
 
 /// Whether every one of `outputs` exists and is at least as new as `input` (outputs are
 /// renamed into place whole, so existing means complete).
-pub fn up_to_date(input: &Path, outputs: &[PathBuf]) -> bool {
+pub(crate) fn up_to_date(input: &Path, outputs: &[PathBuf]) -> bool {
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let Some(src) = mtime(input) else {
         return false;

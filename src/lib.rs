@@ -15,7 +15,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod edit;
-pub mod inputs;
+pub mod error;
+pub(crate) mod inputs;
 pub mod media;
 pub mod output;
 pub mod pipeline;
@@ -24,7 +25,7 @@ pub mod subtitle;
 pub mod time;
 pub mod timeline;
 pub mod transcript;
-pub mod watch;
+pub(crate) mod watch;
 
 #[cfg(test)]
 mod testutil;

@@ -15,11 +15,7 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(
-                std::io::stderr(),
-                "error: {}",
-                subcut::commands::one_line(&e)
-            );
+            let _ = writeln!(std::io::stderr(), "error: {}", subcut::error::one_line(&e));
             ExitCode::from(subcut::commands::EXIT_CONFIG as u8)
         }
     }

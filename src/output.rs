@@ -11,7 +11,7 @@ use tempfile::NamedTempFile;
 
 /// The path of an output for `input` with extension `ext` (e.g. `srt`, `cut.mp4`): next to
 /// the input, or in `out_dir`.
-pub fn output_path(input: &Path, out_dir: Option<&Path>, ext: &str) -> PathBuf {
+pub(crate) fn output_path(input: &Path, out_dir: Option<&Path>, ext: &str) -> PathBuf {
     let stem = input
         .file_stem()
         .map(|s| s.to_os_string())
@@ -27,13 +27,13 @@ pub fn output_path(input: &Path, out_dir: Option<&Path>, ext: &str) -> PathBuf {
 
 /// Outputs staged in temporary files, committed together.
 #[derive(Default)]
-pub struct Staged {
+pub(crate) struct Staged {
     files: Vec<(NamedTempFile, PathBuf)>,
 }
 
 impl Staged {
     /// Writes `contents` to a temporary file beside `dest`. Refuses to stage over `input`.
-    pub fn add(&mut self, input: &Path, dest: PathBuf, contents: &[u8]) -> Result<()> {
+    pub(crate) fn add(&mut self, input: &Path, dest: PathBuf, contents: &[u8]) -> Result<()> {
         if same_file(input, &dest) {
             bail!(
                 "refusing to overwrite the input with output {}",
@@ -61,7 +61,7 @@ impl Staged {
     /// (the renderer); returns its path, which keeps `dest`'s extension so that muxers pick
     /// the right format. It is renamed into place with the others on [`commit`](Staged::commit)
     /// and removed if the staging is dropped.
-    pub fn reserve(&mut self, input: &Path, dest: PathBuf) -> Result<PathBuf> {
+    pub(crate) fn reserve(&mut self, input: &Path, dest: PathBuf) -> Result<PathBuf> {
         if same_file(input, &dest) {
             bail!(
                 "refusing to overwrite the input with output {}",
@@ -86,13 +86,8 @@ impl Staged {
         Ok(path)
     }
 
-    /// The final paths the staged files will have.
-    pub fn destinations(&self) -> Vec<PathBuf> {
-        self.files.iter().map(|(_, d)| d.clone()).collect()
-    }
-
     /// Renames every staged file into place; returns the final paths.
-    pub fn commit(self) -> Result<Vec<PathBuf>> {
+    pub(crate) fn commit(self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::with_capacity(self.files.len());
         for (tmp, dest) in self.files {
             tmp.persist(&dest)
@@ -123,7 +118,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Creates the output directory if needed, with an error naming it.
-pub fn ensure_dir(dir: &Path) -> Result<()> {
+pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         bail!(
             "output directory {} exists and is not a directory",
@@ -195,8 +190,7 @@ mod tests {
         let mut st = Staged::default();
         let tmp = st.reserve(&input, d.path().join("a.cut.mp4")).unwrap();
         std::fs::write(&tmp, b"video").unwrap();
-        assert_eq!(st.destinations(), [d.path().join("a.cut.mp4")]);
-        st.commit().unwrap();
+        assert_eq!(st.commit().unwrap(), [d.path().join("a.cut.mp4")]);
         assert_eq!(std::fs::read(d.path().join("a.cut.mp4")).unwrap(), b"video");
     }
 }

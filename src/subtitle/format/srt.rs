@@ -1,6 +1,7 @@
 //! SubRip (`.srt`): 1-based counters, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, blank-line separated.
+//! [`render`] writes it (via srtlib); [`parse`] reads it back (`align --script`).
 
-use srtlib::{Subtitle, Subtitles, Timestamp};
+use srtlib::{ParsingError, Subtitle, Subtitles, Timestamp};
 
 use crate::subtitle::Cue;
 use crate::time::Time;
@@ -30,6 +31,27 @@ pub fn render(cues: &[Cue]) -> String {
         return String::new();
     }
     format!("{}\n", Subtitles::new_from_vec(subs))
+}
+
+/// Reads an SRT document into cues, in file order, text as written (lines joined by `\n`).
+/// A byte-order mark and Windows line ends are accepted.
+pub fn parse(text: &str) -> Result<Vec<Cue>, ParsingError> {
+    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    let subs = Subtitles::parse_from_str(text)?;
+    Ok(subs
+        .to_vec()
+        .into_iter()
+        .map(|s| Cue {
+            start: time(&s.start_time),
+            end: time(&s.end_time),
+            text: s.text,
+        })
+        .collect())
+}
+
+fn time(t: &Timestamp) -> Time {
+    let (h, m, s, ms) = t.get();
+    Time::from_millis(Timestamp::convert_to_milliseconds(h, m, s, ms) as i64)
 }
 
 #[cfg(test)]
@@ -72,5 +94,31 @@ mod tests {
             "{s}"
         );
         assert_eq!(render(&[]), "");
+    }
+
+    #[test]
+    fn parses_what_it_renders_and_windows_files() {
+        let cues = [
+            cue(800_000, 2_900_000, "Hello world."),
+            cue(3_723_456_000, 3_725_000_000, "Two\nlines"),
+        ];
+        let parsed = parse(&render(&cues)).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(
+            (parsed[0].start, parsed[0].end),
+            (cues[0].start, cues[0].end)
+        );
+        assert_eq!(
+            (parsed[1].start, parsed[1].end),
+            (cues[1].start, cues[1].end)
+        );
+        assert_eq!(parsed[1].text.trim_end(), "Two\nlines");
+        let crlf = "\u{feff}1\r\n00:00:01,000 --> 00:00:02,500\r\nHi\r\n";
+        let parsed = parse(crlf).unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].start, Time::from_millis(1_000));
+        assert_eq!(parsed[0].end, Time::from_millis(2_500));
+        assert_eq!(parsed[0].text.trim_end(), "Hi");
+        assert!(parse("1\n00:00:01 --> nonsense\nHi\n").is_err());
     }
 }

@@ -1,0 +1,42 @@
+//! `subcut cut` (and `run` with a cutting preset): the cut video, its captions on both
+//! timelines, the cut lists and the timeline picture.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::batch::{batch_inputs, run_inputs};
+use super::resolve::{cut_job, effective_preset, prepare, say_model, Prepared};
+use super::Ui;
+use crate::cli::CutArgs;
+use crate::pipeline;
+
+pub(super) fn cut(args: CutArgs, ui: &Ui) -> Result<i32> {
+    let preset = effective_preset(&args.caption, Some(&args))?;
+    let batch = batch_inputs(&args.caption)?;
+    let cut_job = cut_job(
+        &preset,
+        Some(&args),
+        batch.inputs.len() + batch.failed.len(),
+    )?;
+    let (prepared, jobs) = prepare(&args.caption, &preset, None, batch.inputs.len())?;
+    say_model(&prepared, ui);
+    let Prepared { job, engine, .. } = prepared;
+    let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
+    let dry = args.dry_run && !args.caption.json;
+    run_inputs(
+        &args.caption,
+        batch,
+        jobs,
+        !args.dry_run,
+        &expected,
+        &|_, p, on| {
+            let o = pipeline::cut(p, &job, &cut_job, engine.as_ref(), on)?;
+            if let Some(list) = o.cut_list.as_ref().filter(|_| dry) {
+                println!("{}:\n{list}", o.input.display());
+            }
+            Ok(o)
+        },
+        ui,
+    )
+}

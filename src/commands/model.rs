@@ -1,0 +1,101 @@
+//! `subcut model list | path | pull | import`: the models directory.
+
+use anyhow::{Context, Result};
+
+use super::{Ui, EXIT_OK};
+use crate::asr::model;
+use crate::cli::ModelCommand;
+
+pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
+    match cmd {
+        ModelCommand::List => {
+            let entries = model::list();
+            println!("{:<18} {:>10}  {:<9} PATH", "NAME", "SIZE", "STATUS");
+            for e in entries {
+                let size = e.bytes.map_or_else(|| "-".to_string(), human_bytes);
+                let status = if e.installed {
+                    "installed"
+                } else {
+                    "available"
+                };
+                let path = e.path.map_or_else(String::new, |p| p.display().to_string());
+                println!("{:<18} {:>10}  {:<9} {}", e.name, size, status, path);
+            }
+            ui.info(format!(
+                "models directory: {}",
+                model::models_dir().display()
+            ));
+            Ok(EXIT_OK)
+        }
+        ModelCommand::Path { name } => {
+            println!("{}", model::resolve(&name)?.display());
+            Ok(EXIT_OK)
+        }
+        ModelCommand::Pull { name, url } => {
+            let mut opts = model::PullOptions::from_env();
+            if let Some(u) = url {
+                opts.base_url = u;
+            }
+            opts.progress = !ui.quiet;
+            let path = model::pull(&name, &opts)?;
+            println!("{}", path.display());
+            Ok(EXIT_OK)
+        }
+        ModelCommand::Import {
+            ct2_dir,
+            output,
+            name,
+            quantize,
+        } => {
+            let name = match name {
+                Some(n) => n,
+                None => ct2_dir
+                    .canonicalize()
+                    .ok()
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .map(|n| match quantize {
+                        Some(q) => format!("{n}-{q}"),
+                        None => n,
+                    })
+                    .with_context(|| {
+                        format!("{}: cannot name the model; pass --name", ct2_dir.display())
+                    })?,
+            };
+            let out = match output {
+                Some(o) => o,
+                None => {
+                    let dir = model::models_dir();
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                    dir.join(format!("ggml-{name}.bin"))
+                }
+            };
+            let s = crate::asr::ggml::import_ct2_with(&ct2_dir, &out, quantize)?;
+            ui.info(format!(
+                "imported {} ({} layers, d={}, {} tokens, {}, {}) as {}",
+                ct2_dir.display(),
+                s.n_audio_layer,
+                s.d_model,
+                s.n_vocab,
+                if s.multilingual {
+                    "multilingual"
+                } else {
+                    "English-only"
+                },
+                s.quantization.map_or("f16", |q| q.name()),
+                human_bytes(s.bytes)
+            ));
+            println!("{}", out.display());
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn human_bytes(b: u64) -> String {
+    let mb = b as f64 / 1_048_576.0;
+    if mb >= 1024.0 {
+        format!("{:.1} GiB", mb / 1024.0)
+    } else {
+        format!("{mb:.0} MiB")
+    }
+}
