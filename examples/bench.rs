@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use subcut::analysis::{self, SpeechParams};
 use subcut::asr::{TranscribeOptions, Transcriber, Whisper};
-use subcut::media::audio::decode_audio;
+use subcut::media::decode_audio;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: bench MODEL RUNS FILE...");
     };
     let runs: usize = runs.parse()?;
-    subcut::media::audio::init().map_err(anyhow::Error::msg)?;
+    subcut::media::init().map_err(anyhow::Error::msg)?;
     let whisper = Whisper::load(Path::new(model))?;
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())

@@ -9,11 +9,11 @@ use std::path::Path;
 use subcut::analysis::{self, SpeechParams};
 use subcut::asr::whisper::{audio_ctx_for, MIN_AUDIO_CTX};
 use subcut::asr::windows::{pack, plan_default, PACK_MAX};
-use subcut::media::audio::decode_audio;
+use subcut::media::decode_audio;
 use subcut::time::{self, Time};
 
 fn main() -> anyhow::Result<()> {
-    subcut::media::audio::init().map_err(anyhow::Error::msg)?;
+    subcut::media::init().map_err(anyhow::Error::msg)?;
     for file in std::env::args().skip(1) {
         let audio = decode_audio(Path::new(&file))?;
         let total = audio.duration();

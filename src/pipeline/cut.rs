@@ -19,7 +19,8 @@ use crate::asr::Transcriber;
 use crate::edit::export::{Export, Source};
 use crate::edit::{self, CutParams, EditPlan, FrameGrid, FrameRate};
 use crate::media;
-use crate::media::render::{self, MediaInfo, RenderOptions};
+use crate::media::probe::{self, MediaInfo};
+use crate::media::render::{self, RenderOptions};
 use crate::output::{output_path, Staged};
 use crate::preset::Preset;
 use crate::subtitle::format::{self, Doc};
@@ -90,7 +91,7 @@ pub fn cut_outputs(input: &Path, job: &CaptionJob, cut: &CutJob) -> Vec<PathBuf>
         Some(TimelineOut::File(p)) => v.push(p.clone()),
         None => {}
     }
-    match render::output_extension(input) {
+    match probe::output_extension(input) {
         Ok(ext) => v.push(output_path(input, dir, &format!("cut.{ext}"))),
         Err(_) => v.clear(), // unreadable: never "up to date"
     }
@@ -106,7 +107,7 @@ pub fn cut(
     engine: &dyn Transcriber,
     on: &mut dyn FnMut(Event),
 ) -> Result<Outcome> {
-    let info = render::probe(input).map_err(anyhow::Error::from)?;
+    let info = probe::probe(input).map_err(anyhow::Error::from)?;
     let heard = listen(input, job, engine, on)?;
     let t2 = Instant::now();
     on(Event::Stage("plan"));
@@ -169,12 +170,7 @@ fn plan_cut(
 ) -> Result<Planned> {
     let duration = heard.audio.duration();
     let cut_speech = analysis::detect(&heard.audio.samples, &cut.params.speech_params());
-    let fps = info.video.as_ref().and_then(|v| {
-        FrameRate::new(
-            v.frame_rate.num.max(0) as u32,
-            v.frame_rate.den.max(0) as u32,
-        )
-    });
+    let fps = info.video.as_ref().and_then(|v| v.frame_rate);
     // The renderer's frame slots start at the video stream's first frame.
     let grid = info
         .video

@@ -115,7 +115,7 @@ pub fn listen(
 ) -> Result<Heard> {
     let t0 = Instant::now();
     on(Event::Stage("decode"));
-    let audio = media::audio::decode_audio_with_progress(input, &mut |f| on(Event::Progress(f)))?;
+    let audio = media::decode::decode_audio_with_progress(input, &mut |f| on(Event::Progress(f)))?;
     let decode_seconds = t0.elapsed().as_secs_f64();
 
     let ta = Instant::now();

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use subcut::media::render::{
-    output_extension, probe, render, RenderError, RenderOptions, RenderSummary,
-};
+use subcut::edit::{FrameGrid, FrameRate};
+use subcut::media::probe::{output_extension, probe};
+use subcut::media::render::{render, RenderError, RenderOptions, RenderSummary};
 use subcut::time::{Span, Time};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
@@ -197,6 +197,11 @@ fn pcm(p: &Path, channels: usize) -> Vec<Vec<f32>> {
 
 fn rms(x: &[f32]) -> f32 {
     (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt()
+}
+
+/// The frame boundary of `g` nearest to `t`.
+fn snap(g: FrameGrid, t: Time) -> Time {
+    g.time_of(g.frame_round(t))
 }
 
 fn render_ok(input: &Path, keep: &[Span], out: &Path, opts: &RenderOptions) -> RenderSummary {
@@ -558,17 +563,17 @@ fn video_without_audio() {
     ]);
     let info = probe(&input).unwrap();
     assert!(info.has_video() && !info.has_audio());
-    let fr = info.video.as_ref().unwrap().frame_rate;
+    let fr = info.video.as_ref().unwrap().frame_rate.unwrap();
     // Cut points snapped to frames with the probed rate.
-    let o = info.video.as_ref().unwrap().start;
+    let g = FrameGrid::new(fr, info.video.as_ref().unwrap().start);
     let keep = vec![
         Span::new(
-            fr.snap(Time::from_millis(500), o),
-            fr.snap(Time::from_millis(1_500), o),
+            snap(g, Time::from_millis(500)),
+            snap(g, Time::from_millis(1_500)),
         ),
         Span::new(
-            fr.snap(Time::from_millis(2_000), o),
-            fr.snap(Time::from_millis(2_600), o),
+            snap(g, Time::from_millis(2_000)),
+            snap(g, Time::from_millis(2_600)),
         ),
     ];
     let out = d.path().join("silent.cut.mp4");
@@ -745,7 +750,7 @@ fn talk_fixture_cut_at_its_speech() {
     .unwrap();
     let info = probe(&input).unwrap();
     let vi = info.video.as_ref().unwrap();
-    let (fr, o) = (vi.frame_rate, vi.start);
+    let g = FrameGrid::new(vi.frame_rate.unwrap(), vi.start);
     // Speech ± 0.15 s, snapped to frames, as `cut` will do.
     let keep: Vec<Span> = truth["speech"]
         .as_array()
@@ -753,8 +758,8 @@ fn talk_fixture_cut_at_its_speech() {
         .iter()
         .map(|p| {
             Span::new(
-                fr.snap(Time::from_secs_f64(num(&p[0]) - 0.15), o),
-                fr.snap(Time::from_secs_f64(num(&p[1]) + 0.15), o),
+                snap(g, Time::from_secs_f64(num(&p[0]) - 0.15)),
+                snap(g, Time::from_secs_f64(num(&p[1]) + 0.15)),
             )
         })
         .collect();
@@ -1102,7 +1107,7 @@ fn probe_reports_what_render_uses() {
         (v.width, v.height, v.pix_fmt.as_str()),
         (320, 180, "yuv420p")
     );
-    assert_eq!((v.frame_rate.num, v.frame_rate.den), (25, 1));
+    assert_eq!(v.frame_rate, FrameRate::new(25, 1));
     assert!(!v.variable_frame_rate);
     assert_eq!(v.rotation, 0.0);
     let a = info.audio.as_ref().unwrap();

@@ -12,15 +12,12 @@ use ffmpeg::format::sample::Type as SampleType;
 use ffmpeg::format::Sample;
 use ffmpeg::{encoder, frame, ChannelLayout, Packet, Rational, Rescale};
 
-use super::plan::{fade_gain, Plan};
+use super::slots::{fade_gain, Slots};
+// The decoder's rule for holes, overlaps and timestamp resets, so that both put audio on the
+// same timeline.
+use crate::media::decode::{GAP_FILL, MAX_BACKWARD};
+use crate::media::MICROS;
 use crate::time::Time;
-
-/// Frames whose timestamp disagrees with the running sample count by more than this are
-/// placed by their timestamp (a hole becomes silence, an overlap is dropped); the same rule
-/// as [`crate::media::audio`], so both put audio on the same timeline.
-const GAP_FILL: Time = Time::from_millis(40);
-/// A backward jump larger than this is a timestamp reset: the audio continues contiguously.
-const MAX_BACKWARD: Time = Time::from_millis(1_000);
 
 pub(super) type AResult<T> = Result<T, String>;
 
@@ -61,7 +58,7 @@ impl AudioOut {
     pub fn new(
         encoder: encoder::Audio,
         stream_index: usize,
-        plan: &Plan,
+        slots: &Slots,
         fade: Time,
         origin_us: i64,
         in_tb: Rational,
@@ -72,7 +69,7 @@ impl AudioOut {
         let channels = usize::from(encoder.channels()).max(1);
         let format = encoder.format();
         let frame_size = encoder.frame_size() as usize;
-        let fades = (0..plan.spans.len()).map(|i| plan.fades(i)).collect();
+        let fades = (0..slots.spans.len()).map(|i| slots.fades(i)).collect();
         AudioOut {
             ost_tb: Rational(1, rate as i32),
             stream_index,
@@ -82,7 +79,7 @@ impl AudioOut {
             format,
             frame_size,
             small_last_frame,
-            ranges: plan.sample_ranges(rate),
+            ranges: slots.sample_ranges(rate),
             fades,
             fade: (fade.0 as i128 * rate as i128 / 1_000_000) as i64,
             range: 0,
@@ -129,7 +126,7 @@ impl AudioOut {
             ));
         }
         let stamped = f.timestamp().or(f.pts()).map(|pts| {
-            let us = pts.rescale(self.in_tb, Rational(1, 1_000_000)) - self.origin_us;
+            let us = pts.rescale(self.in_tb, MICROS) - self.origin_us;
             (us as i128 * self.rate as i128).div_euclid(1_000_000) as i64 + self.shift
         });
         let start = match (self.next, stamped) {

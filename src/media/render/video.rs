@@ -1,9 +1,7 @@
-//! The video path: decoded frames → frame selection ([`super::plan`]) → optional filter graph
+//! The video path: decoded frames → frame selection ([`super::slots`]) → optional filter graph
 //! (burn-in, pixel format/size conversion) → encoder → muxer.
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
-use std::path::PathBuf;
 use std::ptr;
 
 use ffmpeg_next as ffmpeg;
@@ -12,10 +10,10 @@ use ffmpeg::error::EAGAIN;
 use ffmpeg::format::Pixel;
 use ffmpeg::{encoder, ffi, filter, format, frame, picture, Packet, Rational};
 
-use super::plan::{CfrSelector, Pick, Plan, VfrSelector};
+use super::burn_in::{subtitles_filter, BurnIn};
+use super::slots::{CfrSelector, Pick, Slots, VfrSelector};
+use crate::media::MICROS;
 use crate::time::Time;
-
-const MICROS: Rational = Rational(1, 1_000_000);
 
 /// How frames are chosen and timed.
 pub(super) enum Mode {
@@ -23,13 +21,6 @@ pub(super) enum Mode {
     Cfr(CfrSelector),
     /// Variable frame rate: kept frames at their mapped times.
     Vfr(VfrSelector),
-}
-
-/// Captions to burn in with libavfilter's `subtitles` filter.
-#[derive(Clone, Debug)]
-pub(super) struct BurnIn {
-    pub file: PathBuf,
-    pub force_style: Option<String>,
 }
 
 /// What the encoder was opened with (frames that differ go through the filter graph).
@@ -111,10 +102,10 @@ impl VideoOut {
         }
     }
 
-    pub fn done(&self, plan: &Plan) -> bool {
+    pub fn done(&self, slots: &Slots) -> bool {
         match &self.mode {
             Mode::Cfr(sel) => sel.done(),
-            Mode::Vfr(sel) => sel.done(plan),
+            Mode::Vfr(sel) => sel.done(slots),
         }
     }
 
@@ -122,7 +113,7 @@ impl VideoOut {
     /// timestamp); returns a frame object to decode into next.
     pub fn push(
         &mut self,
-        plan: &Plan,
+        slots: &Slots,
         mut f: frame::Video,
         t: Option<Time>,
         octx: &mut format::context::Output,
@@ -140,7 +131,7 @@ impl VideoOut {
         let has_held = self.held.is_some();
         match &mut self.mode {
             Mode::Cfr(sel) => {
-                let picks = sel.push(plan, t, has_held);
+                let picks = sel.push(slots, t, has_held);
                 for p in picks {
                     let (src, slot) = match p {
                         Pick::Held(k) => (self.held.as_ref().expect("held frame"), k),
@@ -151,7 +142,7 @@ impl VideoOut {
                 }
             }
             Mode::Vfr(sel) => {
-                let picks = sel.push(plan, t, has_held);
+                let picks = sel.push(slots, t, has_held);
                 for out in picks.held {
                     let copy = share(self.held.as_ref().expect("held frame"));
                     let pts = out.0.rescale_round(MICROS, self.enc_tb);
@@ -168,28 +159,28 @@ impl VideoOut {
         Ok(self.held.replace(f).unwrap_or_else(frame::Video::empty))
     }
 
-    /// Fills what is left of the plan with the last frame, flushes filter and encoder.
-    pub fn finish(&mut self, plan: &Plan, octx: &mut format::context::Output) -> VResult<()> {
+    /// Fills the remaining output slots with the last frame, flushes filter and encoder.
+    pub fn finish(&mut self, slots: &Slots, octx: &mut format::context::Output) -> VResult<()> {
         let end = match &mut self.mode {
             Mode::Cfr(sel) => {
                 let rest = sel.finish();
-                let slots = sel.slots;
+                let end = sel.count;
                 if let Some(held) = self.held.take() {
                     for k in rest {
                         self.emit(share(&held), k, octx)?;
                     }
                 }
-                slots
+                end
             }
             Mode::Vfr(sel) => {
-                let rest = sel.finish(plan);
+                let rest = sel.finish(slots);
                 if let Some(held) = self.held.take() {
                     for out in rest {
                         let pts = out.0.rescale_round(MICROS, self.enc_tb);
                         self.emit(share(&held), pts, octx)?;
                     }
                 }
-                plan.total.0.rescale_round(MICROS, self.enc_tb)
+                slots.total.0.rescale_round(MICROS, self.enc_tb)
             }
         };
         self.held = None;
@@ -401,53 +392,6 @@ impl VideoOut {
             sink,
             input,
         })
-    }
-}
-
-/// The `subtitles` filter, options set one by one (no filter-string escaping of the path).
-fn subtitles_filter(graph: &mut filter::Graph, b: &BurnIn) -> VResult<filter::Context> {
-    let f = filter::find("subtitles").ok_or("FFmpeg was built without the subtitles filter")?;
-    let name = CString::new("subtitles").unwrap();
-    let path = CString::new(b.file.to_string_lossy().as_bytes())
-        .map_err(|_| "subtitle path contains a NUL byte".to_string())?;
-    // SAFETY: allocating a filter in a live graph; options are set before init; the context
-    // belongs to the graph.
-    unsafe {
-        let ctx = ffi::avfilter_graph_alloc_filter(graph.as_mut_ptr(), f.as_ptr(), name.as_ptr());
-        if ctx.is_null() {
-            return Err("cannot allocate the subtitles filter".into());
-        }
-        let set = |k: &str, v: &CString| -> VResult<()> {
-            let k = CString::new(k).unwrap();
-            let r = ffi::av_opt_set(
-                ctx as *mut _,
-                k.as_ptr(),
-                v.as_ptr(),
-                ffi::AV_OPT_SEARCH_CHILDREN,
-            );
-            if r < 0 {
-                Err(format!(
-                    "subtitles filter option: {}",
-                    ffmpeg::Error::from(r)
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        set("filename", &path)?;
-        if let Some(style) = &b.force_style {
-            let style = CString::new(style.as_bytes())
-                .map_err(|_| "burn-in style contains a NUL byte".to_string())?;
-            set("force_style", &style)?;
-        }
-        let r = ffi::avfilter_init_str(ctx, ptr::null());
-        if r < 0 {
-            return Err(format!(
-                "cannot load the captions ({})",
-                ffmpeg::Error::from(r)
-            ));
-        }
-        Ok(filter::Context::wrap(ctx))
     }
 }
 

@@ -1,11 +1,15 @@
-//! The pure timing half of the renderer: keep spans → output timeline, frame slots, audio
-//! sample ranges and fade gains. No FFmpeg here, so all of it is unit-tested directly.
+//! The pure timing half of the renderer: keep spans → the output's slot layout ([`Slots`]),
+//! frame selection into those slots, audio sample ranges and fade gains. No FFmpeg here, so
+//! all of it is unit-tested directly. Frame slots count with the core's exact
+//! [`FrameRate`], so they agree with the [`crate::edit::FrameGrid`] cut points snap to.
 
+use crate::edit::FrameRate;
 use crate::time::{self, Span, Time};
 
-/// Keep spans clipped to the media and laid end to end on the output timeline.
+/// The output's slot layout: keep spans clipped to the media and laid end to end on the
+/// output timeline.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Plan {
+pub(crate) struct Slots {
     /// Sorted, disjoint, non-empty spans on the source (player) timeline.
     pub spans: Vec<Span>,
     /// Output time at which each span starts (sum of the kept durations before it).
@@ -16,9 +20,9 @@ pub(crate) struct Plan {
     pub media_end: Time,
 }
 
-impl Plan {
+impl Slots {
     /// Normalizes `keep` (sort, merge overlaps) and clips it to `[0, media_end)`.
-    pub fn new(keep: &[Span], media_end: Option<Time>) -> Plan {
+    pub fn new(keep: &[Span], media_end: Option<Time>) -> Slots {
         let media_end = media_end.filter(|d| d.0 > 0).unwrap_or(Time::MAX);
         let within = Span::new(Time::ZERO, media_end);
         let spans: Vec<Span> = time::normalize(keep)
@@ -31,7 +35,7 @@ impl Plan {
             out_starts.push(total);
             total += s.duration();
         }
-        Plan {
+        Slots {
             spans,
             out_starts,
             total,
@@ -84,35 +88,9 @@ pub(crate) fn ceil_samples(t: Time, rate: u32) -> i64 {
     num.div_euclid(1_000_000) as i64 + i64::from(num.rem_euclid(1_000_000) != 0)
 }
 
-/// A frame rate as a fraction (frames per second = num / den).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Rate {
-    pub num: i64,
-    pub den: i64,
-}
-
-impl Rate {
-    /// The output time of frame slot `k` (rounded to the microsecond).
-    pub fn slot_time(&self, k: i64) -> Time {
-        Time(div_round(k as i128 * self.den as i128 * 1_000_000, self.num as i128) as i64)
-    }
-    /// How many whole frame slots `d` holds, rounded to the nearest.
-    pub fn slots_in(&self, d: Time) -> i64 {
-        div_round(d.0 as i128 * self.num as i128, self.den as i128 * 1_000_000) as i64
-    }
-    /// Half a frame interval (rounded down), the tolerance for picking a frame for a slot.
-    pub fn half_frame(&self) -> Time {
-        Time((self.den as i128 * 500_000 / self.num as i128) as i64)
-    }
-}
-
-fn div_round(n: i128, d: i128) -> i128 {
-    let q = n.div_euclid(d);
-    if n.rem_euclid(d) * 2 >= d {
-        q + 1
-    } else {
-        q
-    }
+/// Half a frame interval (rounded down), the tolerance for picking a frame for a slot.
+fn half_frame(rate: FrameRate) -> Time {
+    Time((rate.den() as i128 * 500_000 / rate.num() as i128) as i64)
 }
 
 /// Constant-frame-rate selection. Output slot `k` (time `k / fps`) shows the source frame
@@ -121,11 +99,11 @@ fn div_round(n: i128, d: i128) -> i128 {
 /// otherwise each join moves the picture by less than half a frame. Frames arrive in
 /// presentation order; [`CfrSelector::push`] says which slots to fill with which frame.
 pub(crate) struct CfrSelector {
-    rate: Rate,
+    rate: FrameRate,
     tol: Time,
     /// Next slot to fill and the total number of slots.
     pub next: i64,
-    pub slots: i64,
+    pub count: i64,
     /// Source time slot `next` maps to.
     target: Time,
 }
@@ -140,53 +118,53 @@ pub(crate) enum Pick {
 }
 
 impl CfrSelector {
-    pub fn new(plan: &Plan, rate: Rate) -> CfrSelector {
-        let slots = if plan.total > Time::ZERO {
-            rate.slots_in(plan.total).max(1)
+    pub fn new(slots: &Slots, rate: FrameRate) -> CfrSelector {
+        let count = if slots.total > Time::ZERO {
+            rate.frame_round(slots.total).max(1)
         } else {
             0
         };
         let mut s = CfrSelector {
             rate,
-            tol: rate.half_frame() - Time(1),
+            tol: half_frame(rate) - Time(1),
             next: 0,
-            slots,
+            count,
             target: Time::ZERO,
         };
-        s.retarget(plan);
+        s.retarget(slots);
         s
     }
 
-    fn retarget(&mut self, plan: &Plan) {
-        if self.next < self.slots {
-            self.target = plan.unmap(self.rate.slot_time(self.next)).1;
+    fn retarget(&mut self, slots: &Slots) {
+        if self.next < self.count {
+            self.target = slots.unmap(self.rate.time_of(self.next)).1;
         }
     }
 
     pub fn done(&self) -> bool {
-        self.next >= self.slots
+        self.next >= self.count
     }
 
     /// A frame at source time `t` arrived; `has_held` says whether an earlier frame is held.
     /// Returns the slots to fill before this frame becomes the new held candidate.
-    pub fn push(&mut self, plan: &Plan, t: Time, has_held: bool) -> Vec<Pick> {
+    pub fn push(&mut self, slots: &Slots, t: Time, has_held: bool) -> Vec<Pick> {
         let mut picks = Vec::new();
-        while self.next < self.slots && t > self.target + self.tol {
+        while self.next < self.count && t > self.target + self.tol {
             picks.push(if has_held {
                 Pick::Held(self.next)
             } else {
                 Pick::New(self.next)
             });
             self.next += 1;
-            self.retarget(plan);
+            self.retarget(slots);
         }
         picks
     }
 
     /// At the end of the stream: the remaining slots, all filled with the held frame.
     pub fn finish(&mut self) -> std::ops::Range<i64> {
-        let r = self.next..self.slots;
-        self.next = self.slots;
+        let r = self.next..self.count;
+        self.next = self.count;
         r
     }
 }
@@ -215,17 +193,17 @@ impl VfrSelector {
         }
     }
 
-    pub fn done(&self, plan: &Plan) -> bool {
-        self.span >= plan.spans.len()
+    pub fn done(&self, slots: &Slots) -> bool {
+        self.span >= slots.spans.len()
     }
 
     /// A frame at source time `t` arrived after a held one (if `has_held`).
-    pub fn push(&mut self, plan: &Plan, t: Time, has_held: bool) -> VfrPicks {
+    pub fn push(&mut self, slots: &Slots, t: Time, has_held: bool) -> VfrPicks {
         let mut picks = VfrPicks::default();
-        while let Some(s) = plan.spans.get(self.span).copied() {
+        while let Some(s) = slots.spans.get(self.span).copied() {
             if t <= s.start {
                 if t == s.start {
-                    picks.new = Some(plan.out_starts[self.span]);
+                    picks.new = Some(slots.out_starts[self.span]);
                     self.started = true;
                 }
                 return picks;
@@ -233,15 +211,15 @@ impl VfrSelector {
             if !self.started {
                 self.started = true;
                 if has_held {
-                    picks.held.push(plan.out_starts[self.span]);
+                    picks.held.push(slots.out_starts[self.span]);
                 } else if t < s.end {
                     // Video starts inside the span: stretch its first frame back to the start.
-                    picks.new = Some(plan.out_starts[self.span]);
+                    picks.new = Some(slots.out_starts[self.span]);
                     return picks;
                 }
             }
             if t < s.end {
-                picks.new = Some(plan.out_starts[self.span] + (t - s.start));
+                picks.new = Some(slots.out_starts[self.span] + (t - s.start));
                 return picks;
             }
             self.span += 1;
@@ -251,11 +229,11 @@ impl VfrSelector {
     }
 
     /// At the end of the stream: spans never started get the last frame at their start.
-    pub fn finish(&mut self, plan: &Plan) -> Vec<Time> {
+    pub fn finish(&mut self, slots: &Slots) -> Vec<Time> {
         let mut out = Vec::new();
-        while self.span < plan.spans.len() {
+        while self.span < slots.spans.len() {
             if !self.started {
-                out.push(plan.out_starts[self.span]);
+                out.push(slots.out_starts[self.span]);
             }
             self.span += 1;
             self.started = false;
@@ -295,8 +273,8 @@ mod tests {
     }
 
     #[test]
-    fn plan_clips_merges_and_lays_out() {
-        let p = Plan::new(
+    fn slots_clip_merge_and_lay_out() {
+        let p = Slots::new(
             &[ms(3000, 5000), ms(-100, 500), ms(400, 1000), ms(4000, 6000)],
             Some(Time::from_millis(5500)),
         );
@@ -314,23 +292,23 @@ mod tests {
         );
         assert_eq!(p.fades(0), (false, true));
         assert_eq!(p.fades(1), (true, false));
-        assert!(Plan::new(&[ms(6000, 7000)], Some(Time::from_millis(5500))).is_empty());
+        assert!(Slots::new(&[ms(6000, 7000)], Some(Time::from_millis(5500))).is_empty());
         // Unknown duration: nothing is clipped at the end.
         assert_eq!(
-            Plan::new(&[ms(0, 9000)], None).total,
+            Slots::new(&[ms(0, 9000)], None).total,
             Time::from_millis(9000)
         );
     }
 
     #[test]
     fn sample_ranges_are_exact_and_add_up() {
-        let p = Plan::new(&[ms(0, 1000), ms(1500, 2250)], None);
+        let p = Slots::new(&[ms(0, 1000), ms(1500, 2250)], None);
         assert_eq!(
             p.sample_ranges(48_000),
             vec![(0, 48_000), (72_000, 108_000)]
         );
         // 1/3 ms boundaries at 44.1 kHz: ceil on both ends, so adjacent spans never share.
-        let p = Plan::new(&[Span::new(Time(333), Time(1_000_333))], None);
+        let p = Slots::new(&[Span::new(Time(333), Time(1_000_333))], None);
         assert_eq!(p.sample_ranges(44_100), vec![(15, 44_115)]);
         assert_eq!(ceil_samples(Time(-10), 48_000), 0);
         assert_eq!(ceil_samples(Time(-21), 48_000), -1);
@@ -338,25 +316,24 @@ mod tests {
 
     #[test]
     fn rate_slots() {
-        let r = Rate {
-            num: 30_000,
-            den: 1_001,
-        };
-        assert_eq!(r.slot_time(3), Time(100_100));
-        assert_eq!(r.slots_in(Time::from_millis(1001)), 30);
-        let r = Rate { num: 25, den: 1 };
-        assert_eq!(r.half_frame(), Time(20_000));
-        assert_eq!(r.slots_in(Time::from_millis(1010)), 25);
-        assert_eq!(r.slots_in(Time::from_millis(1030)), 26);
+        // Slot times and counts are the core's frame grid: `time_of` and `frame_round`.
+        let r = FrameRate::new(30_000, 1_001).unwrap();
+        assert_eq!(r.time_of(3), Time(100_100));
+        assert_eq!(r.frame_round(Time::from_millis(1001)), 30);
+        assert_eq!(half_frame(r), Time(16_683));
+        let r = FrameRate::new(25, 1).unwrap();
+        assert_eq!(half_frame(r), Time(20_000));
+        assert_eq!(r.frame_round(Time::from_millis(1010)), 25);
+        assert_eq!(r.frame_round(Time::from_millis(1030)), 26);
     }
 
     /// Runs the CFR selector over frames at `times` (µs); returns, per slot, the frame index.
-    fn cfr(plan: &Plan, rate: Rate, times: &[i64]) -> Vec<usize> {
-        let mut sel = CfrSelector::new(plan, rate);
-        let mut out = vec![usize::MAX; sel.slots as usize];
+    fn cfr(slots: &Slots, rate: FrameRate, times: &[i64]) -> Vec<usize> {
+        let mut sel = CfrSelector::new(slots, rate);
+        let mut out = vec![usize::MAX; sel.count as usize];
         let mut held: Option<usize> = None;
         for (i, &t) in times.iter().enumerate() {
-            for p in sel.push(plan, Time(t), held.is_some()) {
+            for p in sel.push(slots, Time(t), held.is_some()) {
                 match p {
                     Pick::Held(k) => out[k as usize] = held.unwrap(),
                     Pick::New(k) => out[k as usize] = i,
@@ -375,13 +352,13 @@ mod tests {
 
     #[test]
     fn cfr_aligned_spans_keep_exactly_the_frames_inside() {
-        let rate = Rate { num: 25, den: 1 };
+        let rate = FrameRate::new(25, 1).unwrap();
         let times: Vec<i64> = (0..100).map(|i| i * 40_000).collect();
-        let plan = Plan::new(
+        let slots = Slots::new(
             &[ms(400, 800), ms(2000, 2200)],
             Some(Time::from_millis(4000)),
         );
-        let got = cfr(&plan, rate, &times);
+        let got = cfr(&slots, rate, &times);
         assert_eq!(
             got,
             vec![10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 50, 51, 52, 53, 54]
@@ -390,17 +367,17 @@ mod tests {
 
     #[test]
     fn cfr_unaligned_spans_stay_within_half_a_frame() {
-        let rate = Rate { num: 25, den: 1 };
+        let rate = FrameRate::new(25, 1).unwrap();
         // Frames with a little timestamp jitter.
         let times: Vec<i64> = (0..100).map(|i| i * 40_000 + (i % 3) * 7).collect();
-        let plan = Plan::new(
+        let slots = Slots::new(
             &[ms(410, 1010), ms(2005, 2333)],
             Some(Time::from_millis(4000)),
         );
-        let got = cfr(&plan, rate, &times);
-        assert_eq!(got.len() as i64, rate.slots_in(plan.total));
+        let got = cfr(&slots, rate, &times);
+        assert_eq!(got.len() as i64, rate.frame_round(slots.total));
         for (k, &i) in got.iter().enumerate() {
-            let (_, src) = plan.unmap(rate.slot_time(k as i64));
+            let (_, src) = slots.unmap(rate.time_of(k as i64));
             let err = (times[i] - src.0).abs();
             assert!(err <= 20_000, "slot {k}: frame {i} is {err} µs off");
         }
@@ -408,11 +385,11 @@ mod tests {
 
     #[test]
     fn cfr_late_video_and_short_video_are_filled() {
-        let rate = Rate { num: 10, den: 1 };
+        let rate = FrameRate::new(10, 1).unwrap();
         // Video starts at 0.34 s and ends at 0.74 s; the span is the whole second.
         let times: Vec<i64> = (0..5).map(|i| 340_000 + i * 100_000).collect();
-        let plan = Plan::new(&[ms(0, 1000)], Some(Time::from_millis(1000)));
-        let got = cfr(&plan, rate, &times);
+        let slots = Slots::new(&[ms(0, 1000)], Some(Time::from_millis(1000)));
+        let got = cfr(&slots, rate, &times);
         assert_eq!(got, vec![0, 0, 0, 0, 1, 2, 3, 4, 4, 4]);
     }
 
@@ -420,14 +397,14 @@ mod tests {
     fn vfr_keeps_inside_frames_and_the_frame_shown_at_each_start() {
         // Frames at 0, 100, 250, 600, 700 ms.
         let times = [0, 100, 250, 600, 700].map(Time::from_millis);
-        let plan = Plan::new(
+        let slots = Slots::new(
             &[ms(100, 300), ms(500, 650), ms(900, 950)],
             Some(ms(0, 1000).end),
         );
         let mut sel = VfrSelector::new();
         let mut shown: Vec<(usize, Time)> = Vec::new();
         for (i, &t) in times.iter().enumerate() {
-            let p = sel.push(&plan, t, i > 0);
+            let p = sel.push(&slots, t, i > 0);
             for h in p.held {
                 shown.push((i - 1, h));
             }
@@ -435,7 +412,7 @@ mod tests {
                 shown.push((i, o));
             }
         }
-        for o in sel.finish(&plan) {
+        for o in sel.finish(&slots) {
             shown.push((4, o));
         }
         let want = vec![

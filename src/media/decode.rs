@@ -32,18 +32,16 @@
 //!   atom not found").
 //!
 //! ```no_run
-//! use subcut::media::audio::{decode_audio, SAMPLE_RATE};
+//! use subcut::media::decode::{decode_audio, SAMPLE_RATE};
 //! let audio = decode_audio(std::path::Path::new("talk.mp4"))?;
 //! assert_eq!(SAMPLE_RATE, 16_000);
 //! println!("{} samples, {}", audio.samples.len(), audio.duration());
-//! # Ok::<(), subcut::media::audio::MediaError>(())
+//! # Ok::<(), subcut::media::decode::MediaError>(())
 //! ```
 
-use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use ffmpeg_next as ffmpeg;
 
@@ -55,25 +53,25 @@ use ffmpeg::{
     codec, ffi, format, frame, media, ChannelLayout, Dictionary, Packet, Rational, Rescale,
 };
 
+use super::{check_input, init, log_capture, start_us, MICROS};
 use crate::time::Time;
 
 /// The sample rate of [`Audio::samples`] (what whisper expects).
 pub use crate::time::SAMPLE_RATE;
 
 /// When timestamps and the decoded sample count disagree by more than this, the timestamps win:
-/// a hole is filled with silence, an overlap is dropped.
-const GAP_FILL: Time = Time::from_millis(40);
+/// a hole is filled with silence, an overlap is dropped. The renderer places audio by this rule
+/// and [`MAX_BACKWARD`]'s too, so analysis and render share one timeline.
+pub(crate) const GAP_FILL: Time = Time::from_millis(40);
 /// A backward timestamp jump larger than this is a discontinuity (reset, concatenation), not an
 /// overlap: the audio continues contiguously instead.
-const MAX_BACKWARD: Time = Time::from_millis(1_000);
+pub(crate) const MAX_BACKWARD: Time = Time::from_millis(1_000);
 /// Audio ending this much (or 1% of the declared duration, if more) before the duration the
 /// container declares for the stream is reported as truncated.
 const TRUNCATION_SLACK: Time = Time::from_millis(1_000);
 /// How many bytes of a file that FFmpeg refused to open are probed to tell "not media" from
 /// "broken media".
 const PROBE_BYTES: usize = 64 * 1024;
-/// The microsecond time base (FFmpeg's `AV_TIME_BASE_Q`).
-const MICROS: Rational = Rational(1, 1_000_000);
 
 /// Decoded audio: 16 kHz mono `f32`, `samples[0]` at media time 0.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -129,7 +127,7 @@ pub enum MediaError {
 
 impl MediaError {
     /// The file the error is about.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             MediaError::NotFound { path }
             | MediaError::Unreadable { path, .. }
@@ -149,28 +147,33 @@ pub fn decode_audio(path: &Path) -> Result<Audio, MediaError> {
 
 /// Same as [`decode_audio`], calling `progress(done_fraction)` (0.0..=1.0, non-decreasing) now
 /// and then, and with 1.0 once decoding succeeded.
-pub fn decode_audio_with_progress(
+pub(crate) fn decode_audio_with_progress(
     path: &Path,
     progress: &mut dyn FnMut(f32),
 ) -> Result<Audio, MediaError> {
     Decoding::new(path).run(progress)
 }
 
-/// Initialises FFmpeg once per process and silences its log printing (errors are captured,
-/// not printed). Safe to call from anywhere, any number of times.
-pub fn init() -> Result<(), String> {
-    static INIT: OnceLock<Result<(), String>> = OnceLock::new();
-    INIT.get_or_init(|| {
-        ffmpeg::init().map_err(|e| format!("FFmpeg failed to initialise: {e}"))?;
-        log_capture::install();
-        Ok(())
-    })
-    .clone()
-}
-
 /// One decode of one file: the path for error messages and the error constructors.
 struct Decoding<'p> {
     path: &'p Path,
+}
+
+/// The opened input, its best audio stream and that stream's decoder.
+struct Opened {
+    /// Declared before `input`, so it is dropped first.
+    decoder: codec::decoder::Audio,
+    input: format::context::Input,
+    /// The audio stream's index and time base.
+    index: usize,
+    time_base: Rational,
+    /// The container's start time in microseconds: media time 0.
+    origin_us: i64,
+    /// The container's duration, when it declares one that can be trusted.
+    container_duration: Option<Time>,
+    /// Where the container says the audio stream ends, on the media timeline.
+    declared_end: Option<Time>,
+    codec_name: String,
 }
 
 impl<'p> Decoding<'p> {
@@ -195,14 +198,33 @@ impl<'p> Decoding<'p> {
     }
 
     fn run(&self, progress: &mut dyn FnMut(f32)) -> Result<Audio, MediaError> {
-        self.check_file()?;
+        check_input(self.path)?;
         init().map_err(|e| self.decode_err(e))?;
-
-        let mut input = self.open()?;
-        let origin_us = match unsafe { (*input.as_ptr()).start_time } {
-            t if t == ffi::AV_NOPTS_VALUE => 0,
-            t => t, // already in microseconds (AV_TIME_BASE)
+        let mut opened = self.open_stream()?;
+        let (timeline, stats) = self.decode_all(&mut opened, progress)?;
+        self.check_complete(&opened, &timeline, &stats)?;
+        progress(1.0);
+        let audio_start = timeline.first_start.unwrap_or(Time::ZERO).max(Time::ZERO);
+        let (source_rate, source_channels) = timeline.source.unwrap_or((0, 0));
+        let mut audio = Audio {
+            samples: timeline.out,
+            media_duration: Time::ZERO,
+            source_rate,
+            source_channels,
+            source_codec: opened.codec_name,
+            audio_start,
         };
+        audio.media_duration = opened
+            .container_duration
+            .unwrap_or_else(|| audio.duration());
+        Ok(audio)
+    }
+
+    /// Opens the container and the decoder of its best audio stream; every other stream is
+    /// discarded by the demuxer.
+    fn open_stream(&self) -> Result<Opened, MediaError> {
+        let mut input = self.open()?;
+        let origin_us = start_us(&input);
         // Durations FFmpeg merely estimated from the bitrate (headerless MP3) are not trusted.
         let durations_trusted = unsafe {
             (*input.as_ptr()).duration_estimation_method
@@ -222,7 +244,6 @@ impl<'p> Decoding<'p> {
         };
         let index = stream.index();
         let time_base = stream.time_base();
-        // Where the container says the audio stream ends, on the media timeline.
         let declared_end = (durations_trusted && stream.duration() > 0).then(|| {
             let start = match stream.start_time() {
                 t if t == ffi::AV_NOPTS_VALUE => 0,
@@ -241,7 +262,7 @@ impl<'p> Decoding<'p> {
         context.set_time_base(time_base);
         let mut decoder = context.decoder();
         decoder.set_packet_time_base(time_base);
-        let mut decoder = decoder.audio().map_err(|e| {
+        let decoder = decoder.audio().map_err(|e| {
             self.decode_err(format!(
                 "cannot open the {codec_name} decoder: {}",
                 ffmpeg_why(e)
@@ -256,10 +277,28 @@ impl<'p> Decoding<'p> {
                 }
             }
         }
+        Ok(Opened {
+            decoder,
+            input,
+            index,
+            time_base,
+            origin_us,
+            container_duration,
+            declared_end,
+            codec_name,
+        })
+    }
 
-        let io_size = input.io_size().filter(|&n| n > 0);
-        let mut timeline = Timeline::new(origin_us, time_base);
-        if let Some(d) = container_duration {
+    /// Reads, decodes and resamples the whole audio stream onto the media timeline, then
+    /// flushes decoder and resampler.
+    fn decode_all(
+        &self,
+        o: &mut Opened,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<(Timeline, Stats), MediaError> {
+        let io_size = o.input.io_size().filter(|&n| n > 0);
+        let mut timeline = Timeline::new(o.origin_us, o.time_base);
+        if let Some(d) = o.container_duration {
             // Avoid regrowing a long recording's sample buffer (capped at 6 h up front).
             let expected = d
                 .min(Time::from_secs_f64(6.0 * 3600.0))
@@ -272,7 +311,7 @@ impl<'p> Decoding<'p> {
         let mut last_progress = 0.0f32;
 
         loop {
-            match packet.read(&mut input) {
+            match packet.read(&mut o.input) {
                 Ok(()) => {}
                 Err(ffmpeg::Error::Eof) => break,
                 // A damaged packet: the demuxer can resync (as the ffmpeg CLI does).
@@ -294,28 +333,29 @@ impl<'p> Decoding<'p> {
                     )))
                 }
             }
-            if packet.stream() != index {
+            if packet.stream() != o.index {
                 continue;
             }
             stats.packets += 1;
 
-            match decoder.send_packet(&packet) {
+            match o.decoder.send_packet(&packet) {
                 Ok(()) => {}
                 Err(ffmpeg::Error::InvalidData) => stats.bad_packets += 1,
                 Err(e) => {
                     return Err(self.decode_err(format!(
-                        "{codec_name} decoder failed after {}: {}",
+                        "{} decoder failed after {}: {}",
+                        o.codec_name,
                         secs(timeline.decoded_end()),
                         ffmpeg_why(e)
                     )))
                 }
             }
-            self.drain(&mut decoder, &mut frame, &mut timeline, &mut stats)?;
+            self.drain(&mut o.decoder, &mut frame, &mut timeline, &mut stats)?;
 
             // Progress: by time when the duration is known, else by bytes.
-            let done = match (container_duration, packet.pts(), io_size) {
+            let done = match (o.container_duration, packet.pts(), io_size) {
                 (Some(d), Some(pts), _) if d.0 > 0 => {
-                    (pts.rescale(time_base, MICROS) - origin_us) as f64 / d.0 as f64
+                    (pts.rescale(o.time_base, MICROS) - o.origin_us) as f64 / d.0 as f64
                 }
                 (_, _, Some(size)) if packet.position() >= 0 => {
                     packet.position() as f64 / size as f64
@@ -330,17 +370,27 @@ impl<'p> Decoding<'p> {
         }
 
         // Drain the decoder: EOF in, frames out until it says EOF.
-        match decoder.send_eof() {
+        match o.decoder.send_eof() {
             Ok(()) | Err(ffmpeg::Error::Eof) => {}
             Err(e) => return Err(self.decode_err(format!("flushing the decoder: {e}"))),
         }
-        self.drain(&mut decoder, &mut frame, &mut timeline, &mut stats)?;
+        self.drain(&mut o.decoder, &mut frame, &mut timeline, &mut stats)?;
         timeline
             .finish()
             .map_err(|e| self.decode_err(format!("resampler flush: {e}")))?;
+        Ok((timeline, stats))
+    }
 
+    /// The decoded audio reaches the end the container declares, most packets decoded, and
+    /// there is sound at all.
+    fn check_complete(
+        &self,
+        o: &Opened,
+        timeline: &Timeline,
+        stats: &Stats,
+    ) -> Result<(), MediaError> {
         let decoded_end = timeline.decoded_end();
-        if let Some(end) = declared_end {
+        if let Some(end) = o.declared_end {
             let slack = TRUNCATION_SLACK.max(Time(end.0 / 100));
             if end.0 > 0 && decoded_end + slack < end {
                 return Err(self.truncated(format!(
@@ -359,20 +409,7 @@ impl<'p> Decoding<'p> {
         if timeline.frames == 0 || timeline.out.is_empty() {
             return Err(MediaError::Empty { path: self.p() });
         }
-
-        progress(1.0);
-        let audio_start = timeline.first_start.unwrap_or(Time::ZERO).max(Time::ZERO);
-        let (source_rate, source_channels) = timeline.source.unwrap_or((0, 0));
-        let mut audio = Audio {
-            samples: timeline.out,
-            media_duration: Time::ZERO,
-            source_rate,
-            source_channels,
-            source_codec: codec_name,
-            audio_start,
-        };
-        audio.media_duration = container_duration.unwrap_or_else(|| audio.duration());
-        Ok(audio)
+        Ok(())
     }
 
     /// Receives every frame the decoder has ready and feeds it to the timeline.
@@ -403,28 +440,6 @@ impl<'p> Decoding<'p> {
                     )))
                 }
             }
-        }
-    }
-
-    /// Cheap checks FFmpeg would answer less clearly.
-    fn check_file(&self) -> Result<(), MediaError> {
-        let unreadable = |message: String| MediaError::Unreadable {
-            path: self.p(),
-            message,
-        };
-        match std::fs::metadata(self.path) {
-            Ok(m) if m.is_dir() => Err(unreadable("is a directory".into())),
-            Ok(m) if m.len() == 0 => Err(MediaError::NotMedia {
-                path: self.p(),
-                reason: "the file is empty".into(),
-            }),
-            Ok(_) => File::open(self.path)
-                .map(drop)
-                .map_err(|e| unreadable(io_why(&e))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(MediaError::NotFound { path: self.p() })
-            }
-            Err(e) => Err(unreadable(io_why(&e))),
         }
     }
 
@@ -754,79 +769,8 @@ fn ffmpeg_why(e: ffmpeg::Error) -> String {
     }
 }
 
-fn io_why(e: &std::io::Error) -> String {
-    // std's Display appends " (os error N)"; keep the readable part.
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_lowercase(),
-        None => s,
-    }
-}
-
 fn libc_enoent() -> i32 {
     ffmpeg::error::ENOENT
-}
-
-/// Keeps FFmpeg quiet: nothing is printed; the last error line per thread is remembered.
-mod log_capture {
-    use super::*;
-
-    thread_local! {
-        static LAST: RefCell<Option<String>> = const { RefCell::new(None) };
-    }
-
-    /// The last error FFmpeg logged on this thread since the previous call.
-    pub(super) fn take() -> Option<String> {
-        LAST.with(|l| l.borrow_mut().take())
-    }
-
-    #[cfg(all(target_arch = "x86_64", not(target_os = "windows")))]
-    pub(super) fn install() {
-        use std::ffi::{c_char, c_int, c_void, CStr};
-
-        unsafe extern "C" fn callback(
-            avcl: *mut c_void,
-            level: c_int,
-            fmt: *const c_char,
-            args: *mut ffi::__va_list_tag,
-        ) {
-            if level > ffi::AV_LOG_ERROR || fmt.is_null() {
-                return;
-            }
-            let mut line = [0 as c_char; 512];
-            let mut print_prefix: c_int = 0;
-            // SAFETY: FFmpeg hands us a live va_list for `fmt`; the buffer size is passed.
-            let n = unsafe {
-                ffi::av_log_format_line2(
-                    avcl,
-                    level,
-                    fmt,
-                    args,
-                    line.as_mut_ptr(),
-                    line.len() as c_int,
-                    &mut print_prefix,
-                )
-            };
-            if n < 0 {
-                return;
-            }
-            // SAFETY: av_log_format_line2 always NUL-terminates within the buffer.
-            let text = unsafe { CStr::from_ptr(line.as_ptr()) }.to_string_lossy();
-            let text = text.trim();
-            if !text.is_empty() {
-                let _ = LAST.try_with(|l| *l.borrow_mut() = Some(text.to_string()));
-            }
-        }
-
-        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Error);
-        // SAFETY: the callback matches FFmpeg's signature and never unwinds.
-        unsafe { ffi::av_log_set_callback(Some(callback)) };
-    }
-
-    #[cfg(not(all(target_arch = "x86_64", not(target_os = "windows"))))]
-    pub(super) fn install() {
-        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Quiet);
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,355 @@
+//! Rendering a cut: the kept spans of a media file, joined and re-encoded (the output edge of
+//! `subcut cut`).
+//!
+//! [`render`] takes the input, the keep spans on the player's timeline (the one
+//! [`crate::media::decode_audio`] decodes onto: 0 = the first instant shown, i.e. the
+//! container's start time), and writes one output file atomically (a temporary file in the
+//! output's directory, renamed into place; removed on any error; never over the input).
+//!
+//! How it works (one pass, streaming, nothing held beyond a frame or two):
+//! - Demux with libavformat; decode the best video stream (not cover art) and the best audio
+//!   stream, with FFmpeg's automatic decoder threading (as the `ffmpeg` CLI does).
+//! - Video, constant frame rate (`r_frame_rate` and `avg_frame_rate` agree within 1%): output
+//!   frame `k` sits at `k / fps` and shows the source frame nearest to the source time that
+//!   output time maps to. With cut points on frame boundaries (snap them to the
+//!   [`crate::edit::FrameGrid`] of the probed [`crate::media::probe::VideoInfo`]'s
+//!   `frame_rate` and `start`, as `subcut cut` does) that is exactly "the frames whose
+//!   presentation time lies in a keep span"; otherwise every join shifts the picture by less
+//!   than half a frame. The output keeps the input's frame rate exactly (encoder time base
+//!   `1/fps`, like the CLI).
+//! - Video, variable frame rate: every frame whose time lies in a span, plus the frame on
+//!   screen at each span start, at its mapped time `out = span.out_start + (t − span.start)`
+//!   in the input stream's time base.
+//! - Audio is trimmed sample-exactly from the same spans (sample `n` is kept iff `n / rate`
+//!   lies in a span), with a raised-cosine fade of [`RenderOptions::fade`] at each side of
+//!   every cut (not at the media's own start and end), and sent to the encoder in its frame
+//!   size with a continuous sample count as timestamps. Audio that starts late or has holes
+//!   is padded with silence exactly as [`crate::media::decode_audio`] places it, so the
+//!   timings of analysis and render agree; audio that ends early is padded to the span end.
+//!   Next to video (and unless [`RenderOptions::threads`] is 1) the audio is decoded and
+//!   encoded on a second thread and its packets come back to the muxing thread: ffmpeg's AAC
+//!   encoder costs about as much CPU as x264 at `veryfast` (both are measured in
+//!   docs/BENCH.md, `cut` section). On two cores this took the 74.5 s clip's cut from a median
+//!   6.2 s to 5.3 s (alternating runs; x264's own threads already fill the cores much of the
+//!   time). The result is the same either way (a test checks it).
+//! - So output time = sum of kept durations before; audio and video both last the total kept
+//!   duration (video to within half a frame, audio to a sample per span).
+//! - The picture is encoded as decoded: same size, pixel aspect ratio (SAR), colour
+//!   properties and display matrix (rotation) side data; the pixel format is converted only
+//!   when the encoder does not take the decoded one (odd sizes with 4:2:0 go to 4:4:4 for
+//!   libx264, keeping the size). Burn-in adds libavfilter's `subtitles` filter (libass; any
+//!   fontconfig font, CJK included when a CJK font is installed, which is checked up front).
+//! - Audio keeps its sample rate and channel layout; codecs that cannot take them are
+//!   reported, never silently resampled.
+//!
+//! Defaults mirror `ffmpeg -c:v libx264 -crf 23 -preset veryfast -c:a aac -movflags
+//! +faststart` with trim/atrim + concat of the same spans: on a 720p30 clip both wrote a file
+//! of the same size, and the render's time against that command is in docs/BENCH.md (`cut`
+//! section). `veryfast` rather than `medium`: on that 720p30 clip `medium` needed 2× the CPU
+//! time for +1 dB PSNR at 11% more bytes (CRF 23 both).
+//!
+//! Limits: the constant/variable frame rate decision reads the stream's `r_frame_rate` and
+//! `avg_frame_rate`; a Matroska VFR file that declares a default frame duration looks
+//! constant and is rendered at that rate (frames re-timed onto its grid, as the ffmpeg CLI
+//! does for MP4 output). In a VFR MP4 with B-frames, ffprobe's per-stream video duration is
+//! the sum of decode-time deltas and may fall short of the presentation end that the
+//! container duration (edit list) reports; the CLI's own VFR MP4s show the same.
+//!
+//! [`crate::media::probe`] says what [`render`] would use of a file. The parts: `job.rs` (the
+//! pass: output file, demux/encode/mux loop, summary), `open.rs` (decoders and encoders),
+//! `video.rs` and `audio.rs` (each stream's path to the muxer), `slots.rs` (the pure timing:
+//! output slots, frame selection, fades) and `burn_in.rs` (captions burned into the picture).
+//!
+//! ```no_run
+//! use subcut::media::render::{render, RenderOptions};
+//! use subcut::time::Span;
+//! use std::path::Path;
+//! let keep = [Span::secs(0.0, 2.0), Span::secs(3.5, 6.0)];
+//! let summary = render(
+//!     Path::new("talk.mp4"),
+//!     &keep,
+//!     Path::new("talk.cut.mp4"),
+//!     &RenderOptions::default(),
+//!     &mut |_| {},
+//! )?;
+//! println!("{} frames, {}", summary.video_frames, summary.duration);
+//! # Ok::<(), subcut::media::render::RenderError>(())
+//! ```
+
+mod audio;
+mod burn_in;
+mod job;
+mod open;
+mod slots;
+mod video;
+
+use std::path::{Path, PathBuf};
+
+use ffmpeg_next as ffmpeg;
+use serde::{Deserialize, Serialize};
+
+use ffmpeg::encoder;
+
+use self::job::Job;
+use super::{check_input, init, same_file, MediaError};
+use crate::time::{Span, Time};
+
+/// Codec settings of a render. Every field has a default (`#[serde(default)]`), so a preset
+/// may set only some of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RenderOptions {
+    /// FFmpeg video encoder name.
+    pub video_codec: String,
+    /// Constant rate factor (libx264/libx265/libvpx `crf`; 0..=51 for x264).
+    pub crf: u8,
+    /// Encoder speed preset (x264: ultrafast … placebo). Default `veryfast`, for the speed;
+    /// the module docs say what `medium` would cost and gain.
+    pub preset: String,
+    /// FFmpeg audio encoder name; `None` picks by output format: AAC for MP4/M4A/MOV, MP3 →
+    /// libmp3lame, WAV → the input's PCM codec (else pcm_s16le), FLAC → flac, Opus → libopus,
+    /// Ogg → libvorbis (libopus for Opus input).
+    pub audio_codec: Option<String>,
+    /// Audio bit rate in bits per second (lossy codecs); `None`: the encoder's default.
+    pub audio_bitrate: Option<u32>,
+    /// Fade-out before and fade-in after every cut (no clicks at joins). 0 disables.
+    pub fade: Time,
+    /// Decoder and encoder threads; 0 = automatic (as the ffmpeg CLI).
+    pub threads: usize,
+    /// Captions to burn into the picture (`.srt` or `.ass`, on the output timeline).
+    pub burn_in: Option<PathBuf>,
+    /// ASS style overrides for burned-in captions (the `subtitles` filter's `force_style`,
+    /// e.g. `FontName=Noto Sans CJK SC,FontSize=22,Outline=2`).
+    pub burn_in_style: Option<String>,
+    /// Put the MP4/MOV index first (playback starts before the download ends).
+    pub faststart: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            video_codec: "libx264".into(),
+            crf: 23,
+            preset: "veryfast".into(),
+            audio_codec: None,
+            audio_bitrate: None,
+            fade: Time::from_millis(10),
+            threads: 0,
+            burn_in: None,
+            burn_in_style: None,
+            faststart: true,
+        }
+    }
+}
+
+const X264_PRESETS: [&str; 10] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
+impl RenderOptions {
+    /// Checks values and that the named encoders exist in this FFmpeg.
+    pub(crate) fn validate(&self) -> Result<(), RenderError> {
+        let bad = |m: String| Err(RenderError::Options(m));
+        init().map_err(RenderError::Options)?;
+        match encoder::find_by_name(&self.video_codec) {
+            Some(c) if c.is_video() => {}
+            Some(_) => return bad(format!("{} is not a video encoder", self.video_codec)),
+            None => {
+                return bad(format!(
+                    "unknown video encoder {:?} (not in this FFmpeg build)",
+                    self.video_codec
+                ))
+            }
+        }
+        let x26x = matches!(self.video_codec.as_str(), "libx264" | "libx265");
+        let max_crf = if x26x { 51 } else { 63 };
+        if self.crf > max_crf {
+            return bad(format!("crf {} is out of range 0..={max_crf}", self.crf));
+        }
+        if x26x && !X264_PRESETS.contains(&self.preset.as_str()) {
+            return bad(format!(
+                "unknown preset {:?} (one of {})",
+                self.preset,
+                X264_PRESETS.join(", ")
+            ));
+        }
+        if let Some(a) = &self.audio_codec {
+            match encoder::find_by_name(a) {
+                Some(c) if c.is_audio() => {}
+                Some(_) => return bad(format!("{a} is not an audio encoder")),
+                None => {
+                    return bad(format!(
+                        "unknown audio encoder {a:?} (not in this FFmpeg build)"
+                    ))
+                }
+            }
+        }
+        if let Some(b) = self.audio_bitrate {
+            if !(6_000..=1_536_000).contains(&b) {
+                return bad(format!(
+                    "audio bit rate {b} b/s is out of range 6000..=1536000"
+                ));
+            }
+        }
+        if self.fade < Time::ZERO || self.fade > Time::from_millis(1_000) {
+            return bad(format!("fade {} is out of range 0..=1s", self.fade));
+        }
+        if self.threads > 64 {
+            return bad(format!("threads {} is out of range 0..=64", self.threads));
+        }
+        Ok(())
+    }
+}
+
+/// What was written.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RenderSummary {
+    pub output: PathBuf,
+    /// Total kept duration of the plan (spans clipped to the media).
+    pub planned: Time,
+    /// The output's duration (the longer stream).
+    pub duration: Time,
+    pub video_duration: Option<Time>,
+    pub audio_duration: Option<Time>,
+    /// Video frames sent to the encoder (including repeats that fill a slot).
+    pub video_frames: u64,
+    /// Audio samples (per channel) sent to the encoder.
+    pub audio_samples: u64,
+    /// Whether video was written at a constant frame rate.
+    pub constant_frame_rate: bool,
+}
+
+/// Why a render failed. Each message is one line that starts with the file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The input cannot be opened or read (missing, not media, …).
+    #[error(transparent)]
+    Input(#[from] MediaError),
+    /// Invalid [`RenderOptions`].
+    #[error("invalid render options: {0}")]
+    Options(String),
+    /// No keep span overlaps the media.
+    #[error("{}: nothing to keep (no keep span overlaps the media, which lasts {duration})", .path.display())]
+    NothingToKeep { path: PathBuf, duration: Time },
+    /// The input has something this renderer or the chosen codecs cannot handle.
+    #[error("{}: cannot render: {detail}", .path.display())]
+    Unsupported { path: PathBuf, detail: String },
+    /// Decoding the input failed part-way.
+    #[error("{}: decoding failed: {detail}", .path.display())]
+    Decode { path: PathBuf, detail: String },
+    /// Encoding or muxing failed.
+    #[error("{}: encoding failed: {detail}", .path.display())]
+    Encode { path: PathBuf, detail: String },
+    /// The output cannot be written.
+    #[error("{}: cannot write: {detail}", .path.display())]
+    Output { path: PathBuf, detail: String },
+    /// The output path is the input.
+    #[error("{}: refusing to overwrite the input", .path.display())]
+    SameAsInput { path: PathBuf },
+    /// The captions to burn in cannot be used.
+    #[error("{}: cannot burn in captions: {detail}", .path.display())]
+    BurnIn { path: PathBuf, detail: String },
+}
+
+impl RenderError {
+    /// The file the error is about (`None` for invalid options).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            RenderError::Input(e) => Some(e.path()),
+            RenderError::Options(_) => None,
+            RenderError::NothingToKeep { path, .. }
+            | RenderError::Unsupported { path, .. }
+            | RenderError::Decode { path, .. }
+            | RenderError::Encode { path, .. }
+            | RenderError::Output { path, .. }
+            | RenderError::SameAsInput { path }
+            | RenderError::BurnIn { path, .. } => Some(path),
+        }
+    }
+}
+
+/// Renders the `keep` spans of `input` into `output` (see the module docs). `keep` need not
+/// be normalized; spans are clipped to the media. `progress` gets fractions 0..=1,
+/// non-decreasing, ending with 1.0 on success.
+pub fn render(
+    input: &Path,
+    keep: &[Span],
+    output: &Path,
+    opts: &RenderOptions,
+    progress: &mut dyn FnMut(f32),
+) -> Result<RenderSummary, RenderError> {
+    opts.validate()?;
+    check_input(input)?;
+    if same_file(input, output) {
+        return Err(RenderError::SameAsInput {
+            path: output.into(),
+        });
+    }
+    init().map_err(|e| RenderError::Unsupported {
+        path: input.into(),
+        detail: e,
+    })?;
+    Job {
+        input,
+        output,
+        opts,
+    }
+    .run(keep, progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_defaults_validate_and_round_trip() {
+        let o = RenderOptions::default();
+        o.validate().unwrap();
+        let json = serde_json::to_string(&o).unwrap();
+        let back: RenderOptions = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, o);
+        let partial: RenderOptions = serde_json::from_str(r#"{"crf": 28, "fade": 0.02}"#).unwrap();
+        assert_eq!(partial.crf, 28);
+        assert_eq!(partial.fade, Time::from_millis(20));
+        assert_eq!(partial.preset, "veryfast");
+        for bad in [
+            RenderOptions {
+                crf: 60,
+                ..o.clone()
+            },
+            RenderOptions {
+                preset: "quick".into(),
+                ..o.clone()
+            },
+            RenderOptions {
+                video_codec: "nope".into(),
+                ..o.clone()
+            },
+            RenderOptions {
+                video_codec: "aac".into(),
+                ..o.clone()
+            },
+            RenderOptions {
+                audio_codec: Some("libx264".into()),
+                ..o.clone()
+            },
+            RenderOptions {
+                fade: Time::from_millis(2_000),
+                ..o.clone()
+            },
+        ] {
+            let e = bad.validate().unwrap_err();
+            assert!(matches!(e, RenderError::Options(_)), "{e}");
+            assert!(!e.to_string().contains('\n'));
+        }
+    }
+}
