@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::edit::export::Export;
 use crate::subtitle::format::Format;
+use crate::subtitle::zh::ChineseScript;
 
 /// `subcut --version`: the version, then the transcription engine's build features (so a
 /// slow machine can be told from a build without the fast kernels).
@@ -176,11 +177,11 @@ pub(crate) struct CaptionArgs {
     /// Chinese characters: convert to Simplified, or keep what the recogniser wrote [default: simplified].
     #[arg(
         long,
-        value_enum,
         value_name = "SCRIPT",
+        value_parser = choice(ChineseScript::ALL, |c| (c.name(), c.help())),
         help_heading = "Subtitle rules"
     )]
-    pub(crate) chinese: Option<crate::subtitle::zh::ChineseScript>,
+    pub(crate) chinese: Option<ChineseScript>,
     /// Replay a saved transcript JSON instead of running whisper (for tests).
     #[arg(long, hide = true, value_name = "FILE")]
     pub(crate) fake_transcript: Option<PathBuf>,
@@ -216,7 +217,7 @@ pub(crate) struct CutArgs {
         long,
         value_name = "LIST",
         value_delimiter = ',',
-        value_parser = export_parser(),
+        value_parser = choice(Export::ALL, |e| (e.name(), e.help())),
         help_heading = "Cutting"
     )]
     pub(crate) export: Vec<Export>,
@@ -304,16 +305,25 @@ pub(crate) enum ModelCommand {
     },
 }
 
-/// `--export`'s values with their help, parsed into [`Export`] (a domain type without clap
-/// derives).
-fn export_parser() -> impl clap::builder::TypedValueParser<Value = Export> {
+/// A flag's value parser for a domain enum that has no clap derives: its `(name, help)`
+/// pairs become the possible values (listed in `--help` as `value_enum` would list them),
+/// and the name chosen is parsed with the type's `FromStr`.
+fn choice<T>(
+    all: &'static [T],
+    describe: fn(&T) -> (&'static str, &'static str),
+) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+{
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    PossibleValuesParser::new(
-        Export::ALL
-            .iter()
-            .map(|e| PossibleValue::new(e.name()).help(e.help())),
-    )
-    .map(|s| s.parse::<Export>().expect("one of Export::ALL"))
+    PossibleValuesParser::new(all.iter().map(|v| {
+        let (name, help) = describe(v);
+        PossibleValue::new(name).help(help)
+    }))
+    .map(|s| {
+        s.parse::<T>()
+            .unwrap_or_else(|_| unreachable!("{s} is one of the possible values"))
+    })
 }
 
 #[cfg(test)]

@@ -6,12 +6,15 @@
 //! one-to-many characters such as 乾/干, 髮/发, 麵/面), over each segment's whole text so
 //! that the context crosses word boundaries, then splits it back into the same words.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 use crate::transcript::Transcript;
 
 /// What to do with Chinese characters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChineseScript {
     /// Convert Traditional characters to Simplified (the default for `zh`).
@@ -19,6 +22,46 @@ pub enum ChineseScript {
     Simplified,
     /// Keep the characters the recogniser wrote.
     Keep,
+}
+
+impl ChineseScript {
+    /// Every choice, in the order `--help` lists them.
+    pub const ALL: &'static [ChineseScript] = &[ChineseScript::Simplified, ChineseScript::Keep];
+
+    /// The name on the command line and in presets.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChineseScript::Simplified => "simplified",
+            ChineseScript::Keep => "keep",
+        }
+    }
+
+    /// One line for `--help`.
+    pub fn help(self) -> &'static str {
+        match self {
+            ChineseScript::Simplified => {
+                "Convert Traditional characters to Simplified (the default for `zh`)"
+            }
+            ChineseScript::Keep => "Keep the characters the recogniser wrote",
+        }
+    }
+}
+
+impl FromStr for ChineseScript {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ChineseScript, String> {
+        ChineseScript::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown Chinese script \"{s}\" (expected simplified or keep)"))
+    }
+}
+
+impl fmt::Display for ChineseScript {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Converts a string to Simplified characters; everything else is left as it is.
@@ -53,6 +96,15 @@ pub fn simplify_transcript(t: &mut Transcript) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn script_names_round_trip() {
+        for &c in ChineseScript::ALL {
+            assert_eq!(c.name().parse::<ChineseScript>().unwrap(), c);
+            assert_eq!(c.to_string(), c.name());
+        }
+        assert!("traditional".parse::<ChineseScript>().is_err());
+    }
     use crate::time::Time;
     use crate::transcript::{Segment, Word};
 
