@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-run
-cargo test --release --locked "$@"
+cargo test --release --locked --workspace "$@"

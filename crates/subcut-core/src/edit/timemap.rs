@@ -1,8 +1,8 @@
 //! Source time ↔ output time of a cut: the kept spans laid end to end.
 //!
 //! ```
-//! use subcut::edit::TimeMap;
-//! use subcut::time::{Span, Time};
+//! use subcut_core::edit::TimeMap;
+//! use subcut_core::time::{Span, Time};
 //! let m = TimeMap::new(&[Span::secs(1.0, 2.0), Span::secs(3.0, 4.0)]);
 //! assert_eq!(m.output_duration(), Time::from_millis(2000));
 //! assert_eq!(m.map(Time::from_millis(3500)), Some(Time::from_millis(1500)));

@@ -15,8 +15,8 @@
 //! to a CJK character. The document ends in a newline (empty when there are no cues).
 //!
 //! ```
-//! use subcut::subtitle::{format::txt, Cue};
-//! use subcut::time::Time;
+//! use subcut_core::subtitle::{format::txt, Cue};
+//! use subcut_core::time::Time;
 //! let cue = |a, b, t: &str| Cue { start: Time::from_millis(a), end: Time::from_millis(b), text: t.into() };
 //! let cues = [
 //!     cue(0, 2_000, "Hello there. How\nare you?"),

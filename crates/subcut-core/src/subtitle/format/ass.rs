@@ -16,7 +16,7 @@
 //! alpha counts the other way (`00` = opaque).
 //!
 //! ```
-//! use subcut::subtitle::format::ass::{ass_colour, AssStyle};
+//! use subcut_core::subtitle::format::ass::{ass_colour, AssStyle};
 //! assert_eq!(ass_colour("#FF8000").unwrap(), "&H000080FF");
 //! assert_eq!(ass_colour("#00000080").unwrap(), "&H7F000000");
 //! assert!(AssStyle::default().validate().is_ok());

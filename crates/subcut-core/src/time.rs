@@ -7,9 +7,9 @@
 //! and non-overlapping) support union, intersection, inversion, padding and merging.
 //!
 //! ```
-//! use subcut::time::{Span, Time};
+//! use subcut_core::time::{Span, Time};
 //! let speech = vec![Span::secs(1.0, 2.0), Span::secs(2.2, 3.0)];
-//! let merged = subcut::time::merge_gaps(&speech, Time::from_millis(300));
+//! let merged = subcut_core::time::merge_gaps(&speech, Time::from_millis(300));
 //! assert_eq!(merged, vec![Span::secs(1.0, 3.0)]);
 //! ```
 

@@ -1,8 +1,8 @@
 //! What the stages' settings structs ([`CutParams`](crate::edit::CutParams),
 //! [`SegmentRules`](crate::subtitle::SegmentRules), [`FillerSet`](crate::edit::FillerSet),
-//! the preset's [`Caption`](crate::preset::Caption)) say when a value cannot be used.
+//! the preset's `Caption`) say when a value cannot be used.
 //!
-//! It lives here, not in [`preset`](crate::preset), so that the stages need not know about
+//! It lives in the core crate, not with the presets, so that the stages need not know about
 //! presets: a preset names the bad key `section.field` (`cut.min_silence`) from the stage's
 //! `field` and the table it read the stage from.
 

@@ -6,8 +6,8 @@
 //! so it never holds markup, a `-->`, or a blank line (which would end the cue early).
 //!
 //! ```
-//! use subcut::subtitle::{format::vtt, Cue};
-//! use subcut::time::Time;
+//! use subcut_core::subtitle::{format::vtt, Cue};
+//! use subcut_core::time::Time;
 //! let cue = Cue { start: Time::from_millis(1_000), end: Time::from_millis(2_000), text: "a <b> & c".into() };
 //! assert_eq!(vtt::render(&[cue]), "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\na &lt;b&gt; &amp; c\n");
 //! ```

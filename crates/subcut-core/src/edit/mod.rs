@@ -9,8 +9,8 @@
 //! ```
 //!
 //! ```
-//! use subcut::edit::{plan, CutParams, FrameRate};
-//! use subcut::time::{Span, Time};
+//! use subcut_core::edit::{plan, CutParams, FrameRate};
+//! use subcut_core::time::{Span, Time};
 //! let speech = [Span::secs(1.0, 2.0), Span::secs(4.0, 5.0)];
 //! let p = plan(Time::from_millis(6000), &speech, &[], "en", &CutParams::default(),
 //!              Some(FrameRate::new(25, 1).unwrap()));

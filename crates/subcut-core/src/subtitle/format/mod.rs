@@ -14,10 +14,10 @@
 //! that would last no time at the format's precision, nothing else.
 //!
 //! ```
-//! use subcut::transcript::Transcript;
-//! use subcut::subtitle::format::{render, AssStyle, Doc, Format};
-//! use subcut::subtitle::Cue;
-//! use subcut::time::Time;
+//! use subcut_core::transcript::Transcript;
+//! use subcut_core::subtitle::format::{render, AssStyle, Doc, Format};
+//! use subcut_core::subtitle::Cue;
+//! use subcut_core::time::Time;
 //!
 //! let cues = [Cue { start: Time::from_millis(800), end: Time::from_millis(2_500), text: "Hello.".into() }];
 //! let doc = Doc {
