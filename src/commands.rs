@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::asr::{model, Replay, Transcriber, Whisper};
+use crate::asr::{model, Replay, Transcriber};
 use crate::cli::{CaptionArgs, Cli, Command, ModelCommand};
 use crate::inputs;
 use crate::output::output_path;
@@ -183,7 +183,9 @@ pub fn prepare(
     let c = &p.caption;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (jobs, threads) = pipeline::split_cores(cores, c.jobs, c.threads, n_inputs);
-    let asr = c.transcribe_options(threads);
+    let asr = c
+        .transcribe_options(threads)
+        .with_knobs(&|k| std::env::var_os(k));
     // A cut without captions hears no words: no model is loaded.
     let captions = p.captions;
     let mut model_note = None;
@@ -191,19 +193,9 @@ pub fn prepare(
         _ if !captions => Box::new(Replay::nothing()),
         Some(path) => Box::new(Replay::load(path)?),
         None => {
-            let path = model::resolve(&c.model)?;
-            let w = Whisper::load(&path)?;
-            if !w.is_multilingual()
-                && (asr.translate || asr.language.as_deref().is_some_and(|l| l != "en"))
-            {
-                bail!(
-                    "model {} is English-only: use a multilingual model (e.g. --model base) for --language {} or --translate",
-                    c.model,
-                    asr.language.as_deref().unwrap_or("auto")
-                );
-            }
-            model_note = Some(describe_model(&path, &w));
-            Box::new(w)
+            let loaded = crate::asr::load_engine(&c.model, &asr)?;
+            model_note = Some(loaded.note);
+            loaded.transcriber
         }
     };
     let job = CaptionJob {
@@ -237,23 +229,6 @@ fn say_model(p: &Prepared, ui: &Ui) {
     if let Some(note) = p.model_note.as_ref().filter(|_| ui.verbose) {
         ui.info(note);
     }
-}
-
-/// `model PATH: N MB of weights (CPU a MB, AMX b MB)`: which kernels the engine will use
-/// (just `model PATH` if whisper.cpp did not say).
-fn describe_model(path: &Path, w: &Whisper) -> String {
-    let buffers = w.weight_buffers();
-    let mut note = format!("model {}", path.display());
-    if !buffers.is_empty() {
-        let mb = |b: u64| format!("{:.0} MB", b as f64 / 1e6);
-        let parts: Vec<String> = buffers
-            .iter()
-            .map(|b| format!("{} {}", b.name, mb(b.bytes)))
-            .collect();
-        let total = buffers.iter().map(|b| b.bytes).sum();
-        note += &format!(": {} of weights ({})", mb(total), parts.join(", "));
-    }
-    note
 }
 
 fn presets_command(cmd: crate::cli::PresetsCommand) -> Result<i32> {
@@ -676,8 +651,8 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             if let Some(u) = url {
                 opts.base_url = u;
             }
-            opts.progress = !ui.quiet;
-            let path = model::pull(&name, &opts)?;
+            let mut bar = DownloadBar::new(!ui.quiet && std::io::stderr().is_terminal());
+            let path = model::pull(&name, &opts, &mut |p| bar.show(p))?;
             println!("{}", path.display());
             Ok(EXIT_OK)
         }
@@ -710,7 +685,7 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                     dir.join(format!("ggml-{name}.bin"))
                 }
             };
-            let s = crate::asr::ggml::import_ct2_with(&ct2_dir, &out, quantize)?;
+            let s = model::import_ct2(&ct2_dir, &out, quantize)?;
             ui.info(format!(
                 "imported {} ({} layers, d={}, {} tokens, {}, {}) as {}",
                 ct2_dir.display(),
@@ -727,6 +702,55 @@ fn model_command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             ));
             println!("{}", out.display());
             Ok(EXIT_OK)
+        }
+    }
+}
+
+/// `model pull`'s bar on stderr (bytes, rate, ETA), one per download attempt; nothing when
+/// not `shown`.
+struct DownloadBar {
+    shown: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl DownloadBar {
+    fn new(shown: bool) -> DownloadBar {
+        DownloadBar { shown, bar: None }
+    }
+
+    fn show(&mut self, p: model::PullProgress) {
+        if !self.shown {
+            return;
+        }
+        match p {
+            model::PullProgress::Start { file, total, at } => {
+                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{msg} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+                ) {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar.set_message(file.to_string());
+                bar.set_position(at);
+                bar.reset_eta();
+                self.bar = Some(bar);
+            }
+            model::PullProgress::At(at) => {
+                if let Some(b) = &self.bar {
+                    b.set_position(at);
+                }
+            }
+            // What arrived stays on screen above the error or the next attempt's bar.
+            model::PullProgress::Stopped => {
+                if let Some(b) = self.bar.take() {
+                    b.abandon();
+                }
+            }
+            model::PullProgress::Done => {
+                if let Some(b) = self.bar.take() {
+                    b.finish_and_clear();
+                }
+            }
         }
     }
 }
