@@ -1,16 +1,19 @@
 //! Stage benchmark for `scripts/bench.sh`: decode, analysis and transcription real-time
 //! factors, and the pipeline's transcription call against a bare whisper-rs `full()` with
 //! the same samples and parameters (alternating A B A B … so drift hits both alike). The
-//! pipeline hears only the speech (`asr::windows::plan_default`, packed into windows); the
+//! pipeline hears only the speech (`asr::windows::pieces_for`, packed into windows); the
 //! "same windows" column runs bare `full()` on exactly that packed audio.
 //!
 //! cargo run --release --example bench -- MODEL RUNS FILE...
-//! Prints one markdown table row per file.
+//! Prints one markdown table row per file. The benchmark knobs of the environment
+//! (`SUBCUT_AUDIO_CTX`, `SUBCUT_SPEECH_ONLY`, …; see `TranscribeOptions::with_knobs`) apply
+//! as they do to `subcut caption`.
 
 use std::path::Path;
 use std::time::Instant;
 
 use subcut::analysis::{self, SpeechParams};
+use subcut::asr::windows::pieces_for;
 use subcut::asr::{TranscribeOptions, Transcriber, Whisper};
 use subcut::media::decode_audio;
 
@@ -39,7 +42,8 @@ fn main() -> anyhow::Result<()> {
         language: Some("en".into()),
         threads,
         ..TranscribeOptions::default()
-    };
+    }
+    .with_knobs(&|k| std::env::var_os(k));
     println!("| input | media s | windows | decode × RT | analysis × RT | pipeline transcribe s | bare full() same windows s | pipeline / bare (same windows) | bare full() whole input s | pipeline / bare whole | transcribe × RT |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for file in files {
@@ -62,30 +66,28 @@ fn main() -> anyhow::Result<()> {
         }
         let loud = analysis::Loudness::measure(&audio.samples);
         let speech = analysis::speech_spans(&loud, &SpeechParams::default());
-        let windows = subcut::asr::windows::plan_default(&speech, audio.duration(), Some(&loud));
+        let windows = pieces_for(&opts, &speech, audio.duration(), Some(&loud));
         // The audio of each packed window, as the pipeline hands it to whisper.
-        let packed: Vec<Vec<f32>> =
-            subcut::asr::windows::pack(&windows, subcut::asr::windows::PACK_MAX)
-                .into_iter()
-                .map(|r| {
-                    windows[r]
-                        .iter()
-                        .flat_map(|w| {
-                            let a = w.start.to_samples(16_000).min(audio.samples.len());
-                            let b = w.end.to_samples(16_000).min(audio.samples.len());
-                            audio.samples[a..b].iter().copied()
-                        })
-                        .collect()
-                })
-                .collect();
+        let packed: Vec<Vec<f32>> = subcut::asr::windows::pack(&windows, opts.pack_max)
+            .into_iter()
+            .map(|r| {
+                windows[r]
+                    .iter()
+                    .flat_map(|w| {
+                        let a = w.start.to_samples(16_000).min(audio.samples.len());
+                        let b = w.end.to_samples(16_000).min(audio.samples.len());
+                        audio.samples[a..b].iter().copied()
+                    })
+                    .collect()
+            })
+            .collect();
         let (mut pipe, mut bare, mut bare_win) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             let t = Instant::now();
             // The pipeline's stage: windows cut at the silences the analysis found.
             let loud = analysis::Loudness::measure(&audio.samples);
             let speech = analysis::speech_spans(&loud, &SpeechParams::default());
-            let windows =
-                subcut::asr::windows::plan_default(&speech, audio.duration(), Some(&loud));
+            let windows = pieces_for(&opts, &speech, audio.duration(), Some(&loud));
             std::hint::black_box(whisper.transcribe_windows(
                 &audio.samples,
                 &windows,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::asr::model::Quantization;
 use crate::edit::export::Export;
 use crate::subtitle::format::Format;
 use crate::subtitle::zh::ChineseScript;
@@ -300,8 +301,8 @@ pub(crate) enum ModelCommand {
         name: Option<String>,
         /// Quantize the 2-D weights as whisper.cpp's quantize tool does (smaller and usually
         /// faster on CPU; q8_0 keeps the accuracy of f16).
-        #[arg(long, value_name = "TYPE")]
-        quantize: Option<crate::asr::ggml::Quantization>,
+        #[arg(long, value_name = "TYPE", value_parser = quantization_parser())]
+        quantize: Option<Quantization>,
     },
 }
 
@@ -324,6 +325,18 @@ where
         s.parse::<T>()
             .unwrap_or_else(|_| unreachable!("{s} is one of the possible values"))
     })
+}
+
+/// `--quantize`'s values with their help, parsed into [`Quantization`] (a domain type without
+/// clap derives).
+fn quantization_parser() -> impl clap::builder::TypedValueParser<Value = Quantization> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        Quantization::ALL
+            .iter()
+            .map(|q| PossibleValue::new(q.name()).help(q.help())),
+    )
+    .map(|s| s.parse::<Quantization>().expect("one of Quantization::ALL"))
 }
 
 #[cfg(test)]

@@ -8,26 +8,28 @@
 //!
 //! ```text
 //! speech spans (analysis)   ▁▁███▁██████▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁████▁▁██▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁███▁▁▁
-//! plan_speech: pieces       [ a ][  b   ]               [ c  ][d ]                [e ]
+//! speech_pieces: pieces     [ a ][  b   ]               [ c  ][d ]                [e ]
 //!              (speech + 0.4 s before, 0.3 s after; split at clear pauses; silence between
 //!               pieces is never transcribed)
 //! pack: windows ≤ 15 s      [ a  b  c  d ] [ e … ]   consecutive pieces, concatenated
 //! whisper per window        times on the packed audio ──map back──▶ input timeline
 //! ```
 //!
-//! [`plan_speech`] keeps each span of speech with [`LEAD_IN`] of silence before and [`TAIL`]
+//! `speech_pieces` keeps each span of speech with `LEAD_IN` of silence before and `TAIL`
 //! after, merged where they touch, and splits the result at its clear pauses (just before the
-//! next onset), so no piece boundary falls inside a word. [`transcribe`] packs consecutive
-//! pieces into windows of at most [`PACK_MAX`] ([`pack`]: as few windows as filling them in
+//! next onset), so no piece boundary falls inside a word. `transcribe` packs consecutive
+//! pieces into windows of at most `PACK_MAX` (the default of
+//! [`TranscribeOptions::pack_max`]; [`pack`]: as few windows as filling them in
 //! order needs, evened out so none is left with a short tail), hands each window's samples
 //! to the engine and maps the times back piece by piece: a word belongs to the piece that
 //! holds its middle and is kept inside it. The engine shrinks its encoder to each window's
-//! length (see [`TranscribeOptions::audio_ctx`]), so encoder work follows the audio heard. Long pauses cost nothing, transcription time follows the
-//! amount of speech rather than the length of the media, and whisper has no stretch of
+//! length (see [`WhisperOptions::audio_ctx`](crate::asr::WhisperOptions::audio_ctx)), so
+//! encoder work follows the audio heard. Long pauses cost nothing, transcription time follows
+//! the amount of speech rather than the length of the media, and whisper has no stretch of
 //! silence to hallucinate captions into. Memory no longer grows with the input beyond the
-//! samples themselves. [`plan`] is the earlier scheme (contiguous windows that tile the whole
+//! samples themselves. `tile` is the earlier scheme (contiguous windows that tile the whole
 //! input), still used when no speech was found and for comparisons
-//! (`SUBCUT_SPEECH_ONLY=0`, see [`plan_default`]).
+//! ([`TranscribeOptions::speech_only`] off, see [`pieces_for`]).
 
 use std::ops::Range;
 
@@ -40,40 +42,50 @@ use crate::time::{self, Span, Time};
 use crate::transcript::Transcript;
 
 /// whisper's own window: one encoder pass covers 30 s.
-pub const MAX_WINDOW: Time = Time::from_millis(30_000);
+pub(crate) const MAX_WINDOW: Time = Time::from_millis(30_000);
 /// Gaps at least this long are clear pauses, preferred as window boundaries.
 const MIN_GAP: Time = Time::from_millis(300);
 /// Silence kept before a window's (or piece's) first speech.
-pub const LEAD_IN: Time = Time::from_millis(400);
+pub(crate) const LEAD_IN: Time = Time::from_millis(400);
 /// Silence kept after the last speech of a piece: the end of the last word, and a pause
 /// for whisper to close the segment on.
-pub const TAIL: Time = Time::from_millis(300);
+pub(crate) const TAIL: Time = Time::from_millis(300);
 
-/// How far back from the limit [`plan`] looks for the quietest moment when continuous
+/// How far back from the limit `tile` looks for the quietest moment when continuous
 /// sound leaves no gap to cut in.
-pub const QUIET_SEARCH: Time = Time::from_millis(3_000);
+pub(crate) const QUIET_SEARCH: Time = Time::from_millis(3_000);
 
-/// The windows [`listen`](crate::pipeline::listen) transcribes: [`plan_speech`], or the
-/// whole input tiled by [`plan`] when the environment variable `SUBCUT_SPEECH_ONLY` is `0`
-/// (for benchmarks and comparisons). `loud` is the input's loudness (see [`plan`]).
-pub fn plan_default(speech: &[Span], total: Time, loud: Option<&Loudness>) -> Vec<Span> {
-    if std::env::var_os("SUBCUT_SPEECH_ONLY").is_some_and(|v| v == "0") {
-        plan(speech, total, MAX_WINDOW, loud)
+/// The pieces [`listen`](crate::pipeline::listen) transcribes with `opts`: `speech_pieces`,
+/// or the whole input tiled by `tile` when [`TranscribeOptions::speech_only`] is off (for
+/// benchmarks and comparisons). `loud` is the input's loudness (see `tile`).
+pub fn pieces_for(
+    opts: &TranscribeOptions,
+    speech: &[Span],
+    total: Time,
+    loud: Option<&Loudness>,
+) -> Vec<Span> {
+    if opts.speech_only {
+        speech_pieces(speech, total, PACK_MAX, loud)
     } else {
-        plan_speech(speech, total, PACK_MAX, loud)
+        tile(speech, total, MAX_WINDOW, loud)
     }
 }
 
 /// The audio worth transcribing, as sorted, disjoint pieces of at most `max`: every speech
 /// span widened by [`LEAD_IN`] before and [`TAIL`] after (clamped to `[0, total)`, merged
 /// where they touch), split at each clear pause ([`MIN_GAP`] or longer) just before the
-/// next onset, and pieces longer than `max` (continuous speech) cut as [`plan`] cuts.
-/// Without any speech the whole input is planned with [`plan`], so nothing is skipped on
+/// next onset, and pieces longer than `max` (continuous speech) cut as [`tile`] cuts.
+/// Without any speech the whole input is tiled with [`tile`], so nothing is skipped on
 /// the analysis's word alone.
-pub fn plan_speech(speech: &[Span], total: Time, max: Time, loud: Option<&Loudness>) -> Vec<Span> {
+pub(crate) fn speech_pieces(
+    speech: &[Span],
+    total: Time,
+    max: Time,
+    loud: Option<&Loudness>,
+) -> Vec<Span> {
     let kept = time::pad(speech, LEAD_IN, TAIL, Span::new(Time::ZERO, total));
     if kept.is_empty() {
-        return plan(speech, total, max, loud);
+        return tile(speech, total, max, loud);
     }
     let speech = time::normalize(speech);
     let mut out = Vec::new();
@@ -93,7 +105,7 @@ pub fn plan_speech(speech: &[Span], total: Time, max: Time, loud: Option<&Loudne
     out
 }
 
-/// Pushes `piece`, cut by [`plan`] into parts of at most `max` where it is longer.
+/// Pushes `piece`, cut by [`tile`] into parts of at most `max` where it is longer.
 fn push_within(
     out: &mut Vec<Span>,
     piece: Span,
@@ -118,7 +130,7 @@ fn push_within(
         .map(|s| shift(s, piece.start, false))
         .collect();
     out.extend(
-        plan_cutting(&local, piece.duration(), max, &|from, to| {
+        tile_cutting(&local, piece.duration(), max, &|from, to| {
             quietest(loud, from + piece.start, to + piece.start) - piece.start
         })
         .into_iter()
@@ -134,7 +146,7 @@ fn push_within(
 /// so a full window wastes no encoder positions, and shorter windows keep the encoder's
 /// attention (quadratic in the positions) and the decoder's cross-attention small: against
 /// 24 s, 9–13 % less transcription time on long speech at about the same WER (docs/BENCH.md).
-pub const PACK_MAX: Time = Time::from_millis(15_000);
+pub(crate) const PACK_MAX: Time = Time::from_millis(15_000);
 
 /// Groups consecutive `pieces` into as few windows of at most `max` of audio (summed
 /// lengths) as filling them in order gives, and then evens them out: the smallest cap that
@@ -183,8 +195,8 @@ pub fn pack(pieces: &[Span], max: Time) -> Vec<Range<usize>> {
 /// with no 0.2 s pause for a whole window) the cut goes to the quietest moment of the last
 /// [`QUIET_SEARCH`] before `max` in `loud` (the input's loudness), most likely between two
 /// syllables; at `max` itself without it.
-pub fn plan(speech: &[Span], total: Time, max: Time, loud: Option<&Loudness>) -> Vec<Span> {
-    plan_cutting(speech, total, max, &|from, to| quietest(loud, from, to))
+pub(crate) fn tile(speech: &[Span], total: Time, max: Time, loud: Option<&Loudness>) -> Vec<Span> {
+    tile_cutting(speech, total, max, &|from, to| quietest(loud, from, to))
 }
 
 /// The quietest frame of `loud` that starts in `(from, to]` (the latest of equals, so
@@ -201,8 +213,8 @@ fn quietest(loud: Option<&Loudness>, from: Time, to: Time) -> Time {
         .map_or(to, Loudness::frame_time)
 }
 
-/// [`plan`] with `cut_in(from, to)` choosing where continuous sound is cut in `(from, to]`.
-fn plan_cutting(
+/// [`tile`] with `cut_in(from, to)` choosing where continuous sound is cut in `(from, to]`.
+fn tile_cutting(
     speech: &[Span],
     total: Time,
     max: Time,
@@ -245,7 +257,7 @@ fn plan_cutting(
 }
 
 /// Transcribes one window's samples.
-pub type WindowEngine<'a> =
+pub(crate) type WindowEngine<'a> =
     dyn FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript> + 'a;
 
 /// Where the pieces of one packed window lie: on the packed audio and on the input.
@@ -306,13 +318,13 @@ impl Layout {
     }
 }
 
-/// Transcribes the `pieces` of `samples` (see [`plan_speech`]; any sorted, disjoint spans,
-/// e.g. [`plan`]'s tiling) with `engine`, consecutive pieces packed into windows of at most
-/// [`PACK_MAX`] ([`pack`]), and joins the results on the input's timeline (see the module
+/// Transcribes the `pieces` of `samples` (see [`speech_pieces`]; any sorted, disjoint spans,
+/// e.g. [`tile`]'s tiling) with `engine`, consecutive pieces packed into windows of at most
+/// [`TranscribeOptions::pack_max`] ([`pack`]), and joins the results on the input's timeline (see the module
 /// documentation). Audio outside the pieces is never heard. With automatic language
 /// detection, the language found in the first window that has words is kept for the rest,
 /// so one file gets one language.
-pub fn transcribe(
+pub(crate) fn transcribe(
     samples: &[f32],
     pieces: &[Span],
     opts: &TranscribeOptions,
@@ -343,15 +355,7 @@ pub fn transcribe(
     let mut out = Transcript::default();
     let mut done = 0usize;
     let mut joined = Vec::new();
-    let cap = std::env::var("SUBCUT_PACK_MAX")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .map_or(PACK_MAX, Time::from_secs_f64);
-    let pad_end = std::env::var("SUBCUT_PAD_END")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    for w in pack(&pieces, cap) {
+    for w in pack(&pieces, opts.pack_max) {
         let group = &pieces[w];
         let ranges: Vec<(usize, usize)> = group.iter().map(range).collect();
         // Contiguous pieces are one slice of the input; others are copied end to end.
@@ -363,15 +367,6 @@ pub fn transcribe(
                 joined.extend_from_slice(&samples[a..b]);
             }
             &joined
-        };
-        let padded;
-        let audio: &[f32] = if pad_end > 0.0 {
-            let mut v = audio.to_vec();
-            v.resize(v.len() + (pad_end * 16000.0) as usize, 0.0);
-            padded = v;
-            &padded
-        } else {
-            audio
         };
         let share = audio.len() as f64 / total;
         let start = done as f64 / total;
@@ -405,14 +400,14 @@ mod tests {
     #[test]
     fn short_input_is_one_window() {
         assert_eq!(
-            plan(&[s(1.0, 5.0)], Time::from_secs_f64(14.9), MAX_WINDOW, None),
+            tile(&[s(1.0, 5.0)], Time::from_secs_f64(14.9), MAX_WINDOW, None),
             vec![s(0.0, 14.9)]
         );
         assert_eq!(
-            plan(&[], Time::from_secs_f64(30.0), MAX_WINDOW, None),
+            tile(&[], Time::from_secs_f64(30.0), MAX_WINDOW, None),
             vec![s(0.0, 30.0)]
         );
-        assert!(plan(&[], Time::ZERO, MAX_WINDOW, None).is_empty());
+        assert!(tile(&[], Time::ZERO, MAX_WINDOW, None).is_empty());
     }
 
     #[test]
@@ -426,7 +421,7 @@ mod tests {
             s(30.0, 33.0),
             s(33.4, 60.0),
         ];
-        let w = plan(&speech, Time::from_secs_f64(60.0), MAX_WINDOW, None);
+        let w = tile(&speech, Time::from_secs_f64(60.0), MAX_WINDOW, None);
         assert_eq!(
             w[0],
             s(0.0, 28.0),
@@ -451,7 +446,7 @@ mod tests {
 
     #[test]
     fn continuous_sound_is_cut_at_the_limit() {
-        let w = plan(&[s(0.0, 70.0)], Time::from_secs_f64(70.0), MAX_WINDOW, None);
+        let w = tile(&[s(0.0, 70.0)], Time::from_secs_f64(70.0), MAX_WINDOW, None);
         assert_eq!(w, vec![s(0.0, 30.0), s(30.0, 60.0), s(60.0, 70.0)]);
     }
 
@@ -468,28 +463,28 @@ mod tests {
         let loud = dips(0, 4000);
         let total = Time::from_secs_f64(40.0);
         assert_eq!(
-            plan(&[s(0.0, 40.0)], total, PACK_MAX, Some(&loud)),
+            tile(&[s(0.0, 40.0)], total, PACK_MAX, Some(&loud)),
             [s(0.0, 13.2), s(13.2, 27.0), s(27.0, 40.0)]
         );
         // Without the loudness, or where it is flat, at the limit.
         let at_limit = [s(0.0, 15.0), s(15.0, 30.0), s(30.0, 40.0)];
-        assert_eq!(plan(&[s(0.0, 40.0)], total, PACK_MAX, None), at_limit);
+        assert_eq!(tile(&[s(0.0, 40.0)], total, PACK_MAX, None), at_limit);
         let flat = Loudness {
             db: vec![-20.0; 4000],
         };
         assert_eq!(
-            plan(&[s(0.0, 40.0)], total, PACK_MAX, Some(&flat)),
+            tile(&[s(0.0, 40.0)], total, PACK_MAX, Some(&flat)),
             at_limit
         );
         // A gap in reach still wins over a dip.
         assert_eq!(
-            plan(&[s(0.0, 10.0), s(10.1, 40.0)], total, PACK_MAX, Some(&loud))[0],
+            tile(&[s(0.0, 10.0), s(10.1, 40.0)], total, PACK_MAX, Some(&loud))[0],
             s(0.0, 10.0)
         );
         // Speech pieces are cut the same way, on the input's timeline: a piece from 100 s.
         let loud = dips(10_000, 14_100);
         assert_eq!(
-            plan_speech(
+            speech_pieces(
                 &[s(100.4, 140.0)],
                 Time::from_secs_f64(141.0),
                 PACK_MAX,
@@ -520,7 +515,7 @@ mod tests {
                     .collect(),
             };
             for loud in [None, Some(&loud)] {
-                let w = plan(&speech, total, MAX_WINDOW, loud);
+                let w = tile(&speech, total, MAX_WINDOW, loud);
                 assert_eq!(w[0].start, Time::ZERO);
                 assert_eq!(w.last().unwrap().end, total);
                 for p in w.windows(2) {
@@ -554,7 +549,7 @@ mod tests {
     fn speech_pieces_skip_long_pauses_and_split_at_clear_ones() {
         // 0.5 s, 3 s and 20 s pauses.
         let speech = [s(1.0, 5.0), s(5.5, 9.0), s(12.0, 14.0), s(34.0, 36.0)];
-        let p = plan_speech(&speech, Time::from_secs_f64(40.0), MAX_WINDOW, None);
+        let p = speech_pieces(&speech, Time::from_secs_f64(40.0), MAX_WINDOW, None);
         assert_eq!(
             p,
             [s(0.6, 5.1), s(5.1, 9.3), s(11.6, 14.3), s(33.6, 36.3)],
@@ -566,7 +561,7 @@ mod tests {
             "14.1 s of audio: one window"
         );
         // Speech at the very start and end is clamped to the input.
-        let p = plan_speech(
+        let p = speech_pieces(
             &[s(0.1, 2.0), s(9.0, 9.9)],
             Time::from_secs_f64(10.0),
             MAX_WINDOW,
@@ -575,11 +570,11 @@ mod tests {
         assert_eq!(p, [s(0.0, 2.3), s(8.6, 10.0)]);
         // No speech found: the whole input, as before.
         assert_eq!(
-            plan_speech(&[], Time::from_secs_f64(50.0), MAX_WINDOW, None),
+            speech_pieces(&[], Time::from_secs_f64(50.0), MAX_WINDOW, None),
             [s(0.0, 30.0), s(30.0, 50.0)]
         );
-        // Continuous speech longer than a window is cut like `plan` cuts it.
-        let p = plan_speech(&[s(2.0, 70.0)], Time::from_secs_f64(75.0), MAX_WINDOW, None);
+        // Continuous speech longer than a window is cut like `tile` cuts it.
+        let p = speech_pieces(&[s(2.0, 70.0)], Time::from_secs_f64(75.0), MAX_WINDOW, None);
         assert_eq!(p, [s(1.6, 31.6), s(31.6, 61.6), s(61.6, 70.3)]);
     }
 
@@ -608,7 +603,7 @@ mod tests {
         let mut rnd = rng();
         for _ in 0..300 {
             let (speech, total) = random_speech(&mut rnd);
-            let pieces = plan_speech(&speech, total, PACK_MAX, None);
+            let pieces = speech_pieces(&speech, total, PACK_MAX, None);
             for p in pieces.windows(2) {
                 assert!(
                     p[0].end <= p[1].start,
@@ -738,6 +733,42 @@ mod tests {
             .map(|g| Span::new(g.start, g.end))
             .collect();
         assert_eq!(segs, [s(2.0, 8.5), s(40.0, 52.0), s(80.0, 89.0)]);
+    }
+
+    #[test]
+    fn the_options_choose_speech_pieces_or_tiles_and_the_packing_cap() {
+        let speech = [s(1.0, 5.0), s(34.0, 36.0)];
+        let total = Time::from_secs_f64(40.0);
+        let on = TranscribeOptions::default();
+        assert_eq!(
+            pieces_for(&on, &speech, total, None),
+            speech_pieces(&speech, total, PACK_MAX, None)
+        );
+        let off = TranscribeOptions {
+            speech_only: false,
+            ..on.clone()
+        };
+        assert_eq!(
+            pieces_for(&off, &speech, total, None),
+            [s(0.0, 30.0), s(30.0, 40.0)]
+        );
+        // 27.5 s of pieces: three calls of at most 15 s by default, one of 27.5 s with a cap of 30.
+        let samples: Vec<f32> = (0..16_000 * 100).map(|i| i as f32).collect();
+        let pieces = [s(2.0, 8.5), s(40.0, 49.0), s(49.0, 52.0), s(80.0, 89.0)];
+        let mut calls = Vec::new();
+        let wide = TranscribeOptions {
+            pack_max: Time::from_secs_f64(30.0),
+            ..on
+        };
+        transcribe(
+            &samples,
+            &pieces,
+            &wide,
+            &mut |_| {},
+            &mut marker_engine(&mut calls),
+        )
+        .unwrap();
+        assert_eq!(calls, [16_000 * 55 / 2]);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! `subcut model list | path | pull | import`: the models directory.
 
+use std::io::IsTerminal;
+
 use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Ui, EXIT_OK};
 use crate::asr::model;
@@ -36,8 +39,8 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             if let Some(u) = url {
                 opts.base_url = u;
             }
-            opts.progress = !ui.quiet;
-            let path = model::pull(&name, &opts)?;
+            let mut bar = DownloadBar::new(!ui.quiet && std::io::stderr().is_terminal());
+            let path = model::pull(&name, &opts, &mut |p| bar.show(p))?;
             println!("{}", path.display());
             Ok(EXIT_OK)
         }
@@ -70,7 +73,7 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                     dir.join(format!("ggml-{name}.bin"))
                 }
             };
-            let s = crate::asr::ggml::import_ct2_with(&ct2_dir, &out, quantize)?;
+            let s = model::import_ct2(&ct2_dir, &out, quantize)?;
             ui.info(format!(
                 "imported {} ({} layers, d={}, {} tokens, {}, {}) as {}",
                 ct2_dir.display(),
@@ -87,6 +90,55 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             ));
             println!("{}", out.display());
             Ok(EXIT_OK)
+        }
+    }
+}
+
+/// `model pull`'s bar on stderr (bytes, rate, ETA), one per download attempt; nothing when
+/// not `shown`.
+struct DownloadBar {
+    shown: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl DownloadBar {
+    fn new(shown: bool) -> DownloadBar {
+        DownloadBar { shown, bar: None }
+    }
+
+    fn show(&mut self, p: model::PullProgress) {
+        if !self.shown {
+            return;
+        }
+        match p {
+            model::PullProgress::Start { file, total, at } => {
+                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{msg} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+                ) {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar.set_message(file.to_string());
+                bar.set_position(at);
+                bar.reset_eta();
+                self.bar = Some(bar);
+            }
+            model::PullProgress::At(at) => {
+                if let Some(b) = &self.bar {
+                    b.set_position(at);
+                }
+            }
+            // What arrived stays on screen above the error or the next attempt's bar.
+            model::PullProgress::Stopped => {
+                if let Some(b) = self.bar.take() {
+                    b.abandon();
+                }
+            }
+            model::PullProgress::Done => {
+                if let Some(b) = self.bar.take() {
+                    b.finish_and_clear();
+                }
+            }
         }
     }
 }

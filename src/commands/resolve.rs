@@ -4,11 +4,9 @@
 //! all inputs. Errors here are configuration errors (exit code 2), raised before any input
 //! is touched.
 
-use std::path::Path;
-
 use anyhow::{bail, Context, Result};
 
-use crate::asr::{model, Replay, Transcriber, Whisper};
+use crate::asr::{Replay, Transcriber};
 use crate::cli::{CaptionArgs, CutArgs};
 use crate::pipeline::{self, CaptionJob, CutJob, Script, TimelineOut};
 use crate::preset::{Mode, Preset};
@@ -187,7 +185,9 @@ pub(super) fn prepare(
     let c = &p.caption;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (jobs, threads) = pipeline::split_cores(cores, c.jobs, c.threads, n_inputs);
-    let asr = c.transcribe_options(threads);
+    let asr = c
+        .transcribe_options(threads)
+        .with_knobs(&|k| std::env::var_os(k));
     // A cut without captions hears no words: no model is loaded.
     let captions = p.captions;
     let mut model_note = None;
@@ -195,19 +195,9 @@ pub(super) fn prepare(
         _ if !captions => Box::new(Replay::nothing()),
         Some(path) => Box::new(Replay::load(path)?),
         None => {
-            let path = model::resolve(&c.model)?;
-            let w = Whisper::load(&path)?;
-            if !w.is_multilingual()
-                && (asr.translate || asr.language.as_deref().is_some_and(|l| l != "en"))
-            {
-                bail!(
-                    "model {} is English-only: use a multilingual model (e.g. --model base) for --language {} or --translate",
-                    c.model,
-                    asr.language.as_deref().unwrap_or("auto")
-                );
-            }
-            model_note = Some(describe_model(&path, &w));
-            Box::new(w)
+            let loaded = crate::asr::load_engine(&c.model, &asr)?;
+            model_note = Some(loaded.note);
+            loaded.transcriber
         }
     };
     let job = CaptionJob {
@@ -240,23 +230,6 @@ pub(super) fn say_model(p: &Prepared, ui: &Ui) {
     if let Some(note) = p.model_note.as_ref().filter(|_| ui.verbose) {
         ui.info(note);
     }
-}
-
-/// `model PATH: N MB of weights (CPU a MB, AMX b MB)`: which kernels the engine will use
-/// (just `model PATH` if whisper.cpp did not say).
-fn describe_model(path: &Path, w: &Whisper) -> String {
-    let buffers = w.weight_buffers();
-    let mut note = format!("model {}", path.display());
-    if !buffers.is_empty() {
-        let mb = |b: u64| format!("{:.0} MB", b as f64 / 1e6);
-        let parts: Vec<String> = buffers
-            .iter()
-            .map(|b| format!("{} {}", b.name, mb(b.bytes)))
-            .collect();
-        let total = buffers.iter().map(|b| b.bytes).sum();
-        note += &format!(": {} of weights ({})", mb(total), parts.join(", "));
-    }
-    note
 }
 
 #[cfg(test)]

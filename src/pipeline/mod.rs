@@ -128,7 +128,8 @@ pub fn listen(
     on(Event::Stage("transcribe"));
     // Only the speech is transcribed (long pauses are skipped), packed into ≤ 15 s windows;
     // continuous sound is cut at its quietest moment (the loudness).
-    let windows = crate::asr::windows::plan_default(&speech, audio.duration(), Some(&loudness));
+    let windows =
+        crate::asr::windows::pieces_for(&job.asr, &speech, audio.duration(), Some(&loudness));
     let mut transcript = engine
         .transcribe_windows(&audio.samples, &windows, &job.asr, &mut |f| {
             on(Event::Progress(f))

@@ -6,7 +6,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::diagnostics::{render_field, InvalidValue};
-use crate::asr::TranscribeOptions;
+use crate::asr::{TranscribeOptions, WhisperOptions};
 use crate::config::InvalidField;
 use crate::edit::export::Export;
 use crate::edit::CutParams;
@@ -129,9 +129,9 @@ impl Default for Caption {
             jobs: None,
             condition_on_previous_text: t.condition_on_previous_text,
             no_speech_threshold: t.no_speech_threshold,
-            logprob_threshold: t.logprob_threshold,
-            entropy_threshold: t.entropy_threshold,
-            temperature_increment: t.temperature_increment,
+            logprob_threshold: t.whisper.logprob_threshold,
+            entropy_threshold: t.whisper.entropy_threshold,
+            temperature_increment: t.whisper.temperature_increment,
         }
     }
 }
@@ -234,9 +234,12 @@ impl Caption {
             initial_prompt: self.initial_prompt.clone(),
             condition_on_previous_text: self.condition_on_previous_text,
             no_speech_threshold: self.no_speech_threshold,
-            logprob_threshold: self.logprob_threshold,
-            entropy_threshold: self.entropy_threshold,
-            temperature_increment: self.temperature_increment,
+            whisper: WhisperOptions {
+                logprob_threshold: self.logprob_threshold,
+                entropy_threshold: self.entropy_threshold,
+                temperature_increment: self.temperature_increment,
+                ..WhisperOptions::default()
+            },
             ..TranscribeOptions::default()
         }
     }

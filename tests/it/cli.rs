@@ -504,7 +504,7 @@ fn model_import_converts_ct2_weights_that_whisper_transcribes() {
     assert!(stderr(&out).contains("English-only"), "{}", stderr(&out));
     // The size of the reference conversion (FACTS.md §4): header, mel filters, vocabulary, tensors.
     assert_eq!(std::fs::metadata(&out_file).unwrap().len(), 77_704_698);
-    let h = subcut::asr::ggml::read_header(&out_file).unwrap();
+    let h = subcut::asr::model::read_header(&out_file).unwrap();
     assert_eq!(
         (
             h.n_vocab,

@@ -156,7 +156,7 @@ fn check_imports(ct2: &Path, quants: &[Quant]) -> tempfile::TempDir {
         assert_eq!(ours.len(), theirs.len(), "{name}: file size");
         let first = ours.iter().zip(&theirs).position(|(a, b)| a != b);
         assert_eq!(first, None, "{name}: first differing byte");
-        let h = subcut::asr::ggml::read_header(&path).unwrap();
+        let h = subcut::asr::model::read_header(&path).unwrap();
         assert_eq!(h.ftype, 2000 + q.ftype as u32);
     }
     dir

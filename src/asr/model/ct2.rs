@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::ggml::ImportError;
+use super::error::ImportError;
 
 /// The CT2 binary format version this reader understands.
 pub const BINARY_VERSION: u32 = 6;
@@ -102,10 +102,6 @@ impl Tensor<'_> {
     /// The number of elements.
     pub fn len(&self) -> usize {
         self.data.len() / self.dtype.size()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
     }
 }
 
@@ -260,20 +256,6 @@ impl Ct2Model {
     /// The model specification's name, e.g. `WhisperSpec`.
     pub fn spec(&self) -> &str {
         &self.spec
-    }
-
-    pub fn revision(&self) -> u32 {
-        self.revision
-    }
-
-    /// Variable names in file order (aliases not included).
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.order.iter().map(String::as_str)
-    }
-
-    /// The alias table (alias → target).
-    pub fn aliases(&self) -> &HashMap<String, String> {
-        &self.aliases
     }
 
     /// The variable `name`, following aliases (which may chain; a cycle gives `None`).
@@ -504,7 +486,7 @@ impl Ct2Dir {
     }
 }
 
-/// Synthetic CT2 Whisper directories for tests (here and in [`super::ggml`]).
+/// Synthetic CT2 Whisper directories for tests (here and in [`super::ggml_write`]).
 #[cfg(test)]
 pub(crate) mod fixture {
     use std::path::Path;
@@ -751,9 +733,9 @@ mod tests {
         let vars = whisper_vars();
         let m = parse(model_bin(6, "WhisperSpec", &vars, &ALIASES)).unwrap();
         assert_eq!(m.spec(), "WhisperSpec");
-        assert_eq!(m.revision(), 3);
-        assert_eq!(m.names().count(), vars.len());
-        assert_eq!(m.names().next(), Some(vars[0].name.as_str()));
+        assert_eq!(m.revision, 3);
+        assert_eq!(m.order.len(), vars.len());
+        assert_eq!(m.order[0], vars[0].name);
 
         let qkv = m
             .get("encoder/layer_0/self_attention/linear_0/weight")
