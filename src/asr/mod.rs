@@ -32,6 +32,8 @@ pub use whisper::{AsrError, Whisper, WhisperOptions};
 
 /// Something that turns 16 kHz mono samples into a transcript.
 pub trait Transcriber: Sync {
+    /// Transcribes all of `samples` (index 0 is media time 0), reporting the fraction done
+    /// (0 to 1) to `progress`.
     fn transcribe(
         &self,
         samples: &[f32],

@@ -154,10 +154,30 @@ pub enum ImportError {
 /// `--model` gets this one line rather than whisper.cpp's refusal.
 #[derive(Debug, thiserror::Error)]
 pub enum GgmlError {
+    /// The file could not be opened or read.
     #[error("{}: cannot read the model: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The model file.
+        path: PathBuf,
+        /// The failed open or read.
+        source: io::Error,
+    },
+    /// The file is shorter than 4 bytes, does not start with ggml's magic (a GGUF file, a zip
+    /// archive, text …) or holds an implausible size or count.
     #[error("{}: not a whisper.cpp ggml model ({reason})", path.display())]
-    NotGgml { path: PathBuf, reason: String },
+    NotGgml {
+        /// The model file.
+        path: PathBuf,
+        /// What the file looks like instead, or which value is implausible.
+        reason: String,
+    },
+    /// The file ends inside its header, filter bank, vocabulary or a tensor, or holds no
+    /// tensors.
     #[error("{}: truncated whisper model ({reason}); download or convert it again", path.display())]
-    Truncated { path: PathBuf, reason: String },
+    Truncated {
+        /// The model file.
+        path: PathBuf,
+        /// Where the file ends and what it still needed.
+        reason: String,
+    },
 }

@@ -33,15 +33,25 @@ pub const MULTILINGUAL_N_VOCAB: usize = 51865;
 /// are checked to be positive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GgmlHeader {
+    /// Tokens in the vocabulary: 51864 in English-only models, at least 51865 in multilingual ones.
     pub n_vocab: u32,
-    pub n_audio_ctx: u32,
+    /// Encoder positions for one 30 s window (1500 in the standard models: one per 20 ms).
+    pub(crate) n_audio_ctx: u32,
+    /// Encoder width (384 tiny … 1280 large).
     pub n_audio_state: u32,
-    pub n_audio_head: u32,
+    /// Encoder attention heads.
+    pub(crate) n_audio_head: u32,
+    /// Encoder layers, from which whisper.cpp infers the model size.
     pub n_audio_layer: u32,
-    pub n_text_ctx: u32,
-    pub n_text_state: u32,
-    pub n_text_head: u32,
+    /// Decoder positions: the most tokens one window's text can hold (448 in the standard models).
+    pub(crate) n_text_ctx: u32,
+    /// Decoder width.
+    pub(crate) n_text_state: u32,
+    /// Decoder attention heads.
+    pub(crate) n_text_head: u32,
+    /// Decoder layers.
     pub n_text_layer: u32,
+    /// Mel frequency bands of the input (80, or 128 for large-v3).
     pub n_mels: u32,
     /// 0 f32, 1 f16, or a quantization type plus 1000 × the quantization version (2007 = q8_0).
     /// Not checked here: whisper.cpp judges it.

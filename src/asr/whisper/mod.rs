@@ -79,18 +79,37 @@ pub enum AsrError {
     /// Not a ggml model whisper.cpp could load, or a damaged one (checked before loading).
     #[error(transparent)]
     ModelFile(#[from] GgmlError),
+    /// The file passed the header check but whisper.cpp could not load it.
     #[error("{}: whisper.cpp refused the model (unsupported tensor type, or missing/unexpected tensors)", path.display())]
-    LoadFailed { path: PathBuf },
+    LoadFailed {
+        /// The model file.
+        path: PathBuf,
+    },
+    /// The language is neither a code nor a name whisper knows (the text as given).
     #[error("unknown language {0:?}: use a code such as \"en\" or \"zh\", a name such as \"german\", or \"auto\"")]
     UnknownLanguage(String),
+    /// A language other than English was asked of an English-only model.
     #[error("{model} is an English-only model: it cannot transcribe {language:?}; use a multilingual model (e.g. \"base\" instead of \"base.en\")")]
-    EnglishOnlyLanguage { model: String, language: String },
+    EnglishOnlyLanguage {
+        /// The model's file name.
+        model: String,
+        /// whisper's code for the language asked for.
+        language: String,
+    },
+    /// Translation was asked of an English-only model.
     #[error("{model} is an English-only model: it cannot translate; use a multilingual model (e.g. \"base\" instead of \"base.en\")")]
-    EnglishOnlyTranslate { model: String },
+    EnglishOnlyTranslate {
+        /// The model's file name.
+        model: String,
+    },
+    /// An option is out of range (threads, thresholds, temperature increment), the prompt
+    /// holds a NUL, or the audio a NaN or infinite sample; the text says which.
     #[error("invalid transcription option: {0}")]
     InvalidOption(String),
+    /// The call got no samples.
     #[error("no audio to transcribe (0 samples)")]
     NoAudio,
+    /// whisper.cpp failed while creating its state or decoding.
     #[error("whisper.cpp failed: {0}")]
     Whisper(#[from] WhisperError),
 }
