@@ -104,25 +104,56 @@ impl Audio {
 pub enum MediaError {
     /// The path does not exist.
     #[error("{}: no such file", .path.display())]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The input file.
+        path: PathBuf,
+    },
     /// The file exists but cannot be read (permissions, a directory, an I/O error).
     #[error("{}: cannot read: {message}", .path.display())]
-    Unreadable { path: PathBuf, message: String },
+    Unreadable {
+        /// The input file.
+        path: PathBuf,
+        /// Why, e.g. `permission denied` or `is a directory`.
+        message: String,
+    },
     /// FFmpeg does not recognise the file as media.
     #[error("{}: not a media file FFmpeg can read ({reason})", .path.display())]
-    NotMedia { path: PathBuf, reason: String },
+    NotMedia {
+        /// The input file.
+        path: PathBuf,
+        /// FFmpeg's refusal, or `the file is empty`.
+        reason: String,
+    },
     /// The file is media but has no audio stream; `found` says what it has instead.
     #[error("{}: no audio stream ({found})", .path.display())]
-    NoAudio { path: PathBuf, found: String },
+    NoAudio {
+        /// The input file.
+        path: PathBuf,
+        /// The streams the file has, e.g. `video only`.
+        found: String,
+    },
     /// The file looks like media but is cut short or damaged.
     #[error("{}: truncated or corrupt media: {detail}", .path.display())]
-    Truncated { path: PathBuf, detail: String },
+    Truncated {
+        /// The input file.
+        path: PathBuf,
+        /// What is missing or damaged, and where.
+        detail: String,
+    },
     /// The audio stream decodes to zero samples.
     #[error("{}: audio stream has no samples", .path.display())]
-    Empty { path: PathBuf },
+    Empty {
+        /// The input file.
+        path: PathBuf,
+    },
     /// The audio stream cannot be decoded or resampled (unsupported codec, FFmpeg failure).
     #[error("{}: cannot decode audio: {detail}", .path.display())]
-    Decode { path: PathBuf, detail: String },
+    Decode {
+        /// The input file.
+        path: PathBuf,
+        /// What failed (FFmpeg's message where it gave one).
+        detail: String,
+    },
 }
 
 impl MediaError {

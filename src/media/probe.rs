@@ -34,26 +34,33 @@ pub struct MediaInfo {
     pub format: String,
     /// The input's file extension, lower case (may be empty).
     pub extension: String,
+    /// The video stream, `None` for audio-only input.
     pub video: Option<VideoInfo>,
+    /// The audio stream, `None` for silent video.
     pub audio: Option<AudioInfo>,
 }
 
 /// The video stream the renderer would use (cover art is not video).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VideoInfo {
-    pub codec: String,
+    /// FFmpeg's codec name, e.g. `h264`.
+    pub(crate) codec: String,
+    /// Coded frame width in pixels (before the aspect ratio and rotation are applied).
     pub width: u32,
+    /// Coded frame height in pixels.
     pub height: u32,
+    /// FFmpeg's pixel format name, e.g. `yuv420p` (empty when unknown).
     pub pix_fmt: String,
     /// Sample (pixel) aspect ratio; 0/1 when unknown (square pixels assumed).
     pub sar: Ratio,
     /// The rate the renderer uses: `r_frame_rate` for constant-rate video, else
     /// `avg_frame_rate` (`None` when the stream declares neither).
     pub frame_rate: Option<FrameRate>,
-    /// The stream's declared `r_frame_rate` and `avg_frame_rate`, reduced (`None` when
-    /// unknown, e.g. FFmpeg's `0/0`).
-    pub r_frame_rate: Option<FrameRate>,
-    pub avg_frame_rate: Option<FrameRate>,
+    /// The stream's declared `r_frame_rate`, reduced (`None` when unknown, e.g. FFmpeg's
+    /// `0/0`).
+    pub(crate) r_frame_rate: Option<FrameRate>,
+    /// The stream's declared `avg_frame_rate`, reduced (`None` when unknown).
+    pub(crate) avg_frame_rate: Option<FrameRate>,
     /// `r_frame_rate` and `avg_frame_rate` disagree by more than 1%.
     pub variable_frame_rate: bool,
     /// Display rotation in degrees, counter-clockwise, as ffprobe reports it (0 if none).
@@ -65,7 +72,9 @@ pub struct VideoInfo {
 /// A ratio `num / den` as FFmpeg gives it (not reduced), e.g. the sample aspect ratio.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Ratio {
+    /// Numerator.
     pub num: i32,
+    /// Denominator.
     pub den: i32,
 }
 
@@ -81,18 +90,25 @@ impl From<Rational> for Ratio {
 /// The audio stream the renderer would use.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AudioInfo {
-    pub codec: String,
+    /// FFmpeg's codec name, e.g. `aac`.
+    pub(crate) codec: String,
+    /// Samples per second per channel, in Hz.
     pub sample_rate: u32,
+    /// Number of channels.
     pub channels: u16,
+    /// FFmpeg's name for the channel layout, e.g. `stereo` (the default layout for the
+    /// channel count when the stream declares none).
     pub channel_layout: String,
     /// Where the audio stream starts on the player timeline.
     pub start: Time,
 }
 
 impl MediaInfo {
+    /// Whether the input has a video stream (cover art does not count).
     pub fn has_video(&self) -> bool {
         self.video.is_some()
     }
+    /// Whether the input has an audio stream.
     pub fn has_audio(&self) -> bool {
         self.audio.is_some()
     }

@@ -213,12 +213,15 @@ impl RenderOptions {
 /// What was written.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RenderSummary {
-    pub output: PathBuf,
+    /// The output file, as passed to [`render`].
+    pub(crate) output: PathBuf,
     /// Total kept duration of the plan (spans clipped to the media).
     pub planned: Time,
     /// The output's duration (the longer stream).
     pub duration: Time,
+    /// Duration of the video written, to its last frame's end (`None` without video).
     pub video_duration: Option<Time>,
+    /// Duration of the audio written, from its sample count (`None` without audio).
     pub audio_duration: Option<Time>,
     /// Video frames sent to the encoder (including repeats that fill a slot).
     pub video_frames: u64,
@@ -239,25 +242,58 @@ pub enum RenderError {
     Options(String),
     /// No keep span overlaps the media.
     #[error("{}: nothing to keep (no keep span overlaps the media, which lasts {duration})", .path.display())]
-    NothingToKeep { path: PathBuf, duration: Time },
+    NothingToKeep {
+        /// The input file.
+        path: PathBuf,
+        /// The media's duration.
+        duration: Time,
+    },
     /// The input has something this renderer or the chosen codecs cannot handle.
     #[error("{}: cannot render: {detail}", .path.display())]
-    Unsupported { path: PathBuf, detail: String },
+    Unsupported {
+        /// The input file.
+        path: PathBuf,
+        /// What cannot be handled.
+        detail: String,
+    },
     /// Decoding the input failed part-way.
     #[error("{}: decoding failed: {detail}", .path.display())]
-    Decode { path: PathBuf, detail: String },
+    Decode {
+        /// The input file.
+        path: PathBuf,
+        /// What failed (with FFmpeg's message where there is one).
+        detail: String,
+    },
     /// Encoding or muxing failed.
     #[error("{}: encoding failed: {detail}", .path.display())]
-    Encode { path: PathBuf, detail: String },
+    Encode {
+        /// The output file.
+        path: PathBuf,
+        /// What failed (with FFmpeg's message where there is one).
+        detail: String,
+    },
     /// The output cannot be written.
     #[error("{}: cannot write: {detail}", .path.display())]
-    Output { path: PathBuf, detail: String },
+    Output {
+        /// The output file.
+        path: PathBuf,
+        /// Why it cannot be written.
+        detail: String,
+    },
     /// The output path is the input.
     #[error("{}: refusing to overwrite the input", .path.display())]
-    SameAsInput { path: PathBuf },
+    SameAsInput {
+        /// The output file.
+        path: PathBuf,
+    },
     /// The captions to burn in cannot be used.
     #[error("{}: cannot burn in captions: {detail}", .path.display())]
-    BurnIn { path: PathBuf, detail: String },
+    BurnIn {
+        /// The captions file.
+        path: PathBuf,
+        /// Why they cannot be used.
+        detail: String,
+    },
 }
 
 impl RenderError {
