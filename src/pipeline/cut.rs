@@ -42,12 +42,16 @@ pub enum TimelineOut {
 /// What `cut` does beyond captioning.
 #[derive(Clone, Debug)]
 pub struct CutJob {
-    pub params: CutParams,
-    pub render: RenderOptions,
+    /// What to cut and how tightly.
+    pub(crate) params: CutParams,
+    /// Codec settings of the cut media.
+    pub(crate) render: RenderOptions,
     /// Burn the cut captions into the video.
     pub burn_in: bool,
-    pub exports: Vec<Export>,
-    pub timeline: Option<TimelineOut>,
+    /// The cut list formats to write.
+    pub(crate) exports: Vec<Export>,
+    /// Where to draw the timeline picture; `None`: no picture.
+    pub(crate) timeline: Option<TimelineOut>,
     /// Plan and report only: nothing is rendered or written.
     pub dry_run: bool,
 }

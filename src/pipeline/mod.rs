@@ -31,9 +31,12 @@ pub use cut::{cut, cut_outputs, CutJob, TimelineOut};
 /// What to do with each input of a caption run.
 #[derive(Clone, Debug)]
 pub struct CaptionJob {
-    pub formats: Vec<Format>,
-    pub out_dir: Option<PathBuf>,
-    pub asr: TranscribeOptions,
+    /// The subtitle formats to write, one file each.
+    pub(crate) formats: Vec<Format>,
+    /// Where the outputs go; `None`: beside the input.
+    pub(crate) out_dir: Option<PathBuf>,
+    /// How to transcribe.
+    pub(crate) asr: TranscribeOptions,
     /// How speech is told from silence (word times are snapped to the speech found).
     pub speech: SpeechParams,
     /// Readability rules for cues.
@@ -56,7 +59,9 @@ pub enum Script {
     /// An existing subtitle file's cues; `retime_only` keeps them (text and count) and only
     /// fixes their offset and drift.
     Cues {
+        /// The file's cues.
         cues: Vec<crate::subtitle::Cue>,
+        /// Keep the cues' text and count and only correct their offset and drift.
         retime_only: bool,
     },
 }
@@ -74,10 +79,14 @@ pub enum Event {
 /// The result of one input that went through.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Outcome {
-    pub input: PathBuf,
-    pub outputs: Vec<PathBuf>,
-    pub language: String,
-    pub cues: usize,
+    /// The input file.
+    pub(crate) input: PathBuf,
+    /// The files written (none for a dry run).
+    pub(crate) outputs: Vec<PathBuf>,
+    /// The transcript's language, as whisper's code (`en`, `zh`, …).
+    pub(crate) language: String,
+    /// How many cues were written (for a cut, on the cut's timeline).
+    pub(crate) cues: usize,
     /// Seconds of media.
     pub media_seconds: f64,
     /// Seconds kept by a cut (absent for captions only).
@@ -86,24 +95,35 @@ pub struct Outcome {
     /// The cut list, for `--dry-run` (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cut_list: Option<String>,
-    /// Wall seconds spent per stage.
-    pub decode_seconds: f64,
-    pub analysis_seconds: f64,
-    pub transcribe_seconds: f64,
-    pub write_seconds: f64,
+    /// Wall seconds spent decoding the audio.
+    pub(crate) decode_seconds: f64,
+    /// Wall seconds spent measuring the loudness and finding the speech.
+    pub(crate) analysis_seconds: f64,
+    /// Wall seconds spent transcribing.
+    pub(crate) transcribe_seconds: f64,
+    /// Wall seconds after transcription (a cut's plan, the cues, staging and committing the
+    /// outputs), the render excluded.
+    pub(crate) write_seconds: f64,
+    /// Wall seconds spent rendering the cut media (absent for captions only and dry runs).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub render_seconds: Option<f64>,
+    pub(crate) render_seconds: Option<f64>,
 }
 
 /// What the first stages found out about one input: its audio, where the speech is, and
 /// the words (already snapped to the speech, Chinese converted as asked).
 pub struct Heard {
-    pub audio: media::Audio,
-    pub speech: Vec<Span>,
-    pub transcript: Transcript,
-    pub decode_seconds: f64,
-    pub analysis_seconds: f64,
-    pub transcribe_seconds: f64,
+    /// The decoded 16 kHz mono audio.
+    pub(crate) audio: media::Audio,
+    /// The speech spans found in it, on the media timeline.
+    pub(crate) speech: Vec<Span>,
+    /// The recognised words, on the media timeline.
+    pub(crate) transcript: Transcript,
+    /// Wall seconds spent decoding.
+    pub(crate) decode_seconds: f64,
+    /// Wall seconds spent measuring the loudness and finding the speech.
+    pub(crate) analysis_seconds: f64,
+    /// Wall seconds spent transcribing.
+    pub(crate) transcribe_seconds: f64,
 }
 
 /// Decodes, analyses and transcribes one input.

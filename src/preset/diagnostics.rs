@@ -93,33 +93,49 @@ pub enum PresetError {
     /// No shipped or user preset has this name.
     #[error("unknown preset \"{name}\"{}", not_found_hint(.suggestion, .available))]
     NotFound {
+        /// The name or path as given.
         name: String,
+        /// The preset name closest to it, if one is close enough.
         suggestion: Option<String>,
+        /// The names of every shipped and user preset.
         available: Vec<String>,
     },
     /// The file cannot be read.
     #[error("{}: {source}", .path.display())]
     Read {
+        /// The preset file.
         path: PathBuf,
+        /// The failed read.
         source: std::io::Error,
     },
     /// Not TOML.
     #[error("{at}: {message}")]
-    Syntax { at: Location, message: String },
+    Syntax {
+        /// Where the parser found the error.
+        at: Location,
+        /// The TOML parser's message.
+        message: String,
+    },
     /// A key no table of that name has.
     #[error("{at}: unknown key \"{key}\"{}{hint}", table_suffix(.table))]
     UnknownKey {
+        /// Where the key is written.
         at: Location,
+        /// The key as written.
         key: String,
         /// The table it is in (`None`: the top level).
         table: Option<&'static str>,
+        /// What the key was probably meant to be.
         hint: KeyHint,
     },
     /// A value of the wrong type or out of range.
     #[error("{at}: {}", join_field(.field, .message))]
     Invalid {
+        /// Where the value is written.
         at: Location,
+        /// The key path (`render.crf`, or a top-level key; `?` when it cannot be told).
         field: String,
+        /// What is wrong and what is allowed.
         message: String,
     },
 }
