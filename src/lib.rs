@@ -15,6 +15,8 @@
 //! The command line (`cli`: clap definitions; `commands`: flags + preset → jobs, the batch
 //! runner, the summary) is private to the binary's entry point and not library API.
 
+#![warn(missing_docs)]
+
 pub use subcut_core::{analysis, config, edit, subtitle, time, transcript};
 
 pub mod asr;
