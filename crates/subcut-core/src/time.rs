@@ -48,7 +48,7 @@ impl Time {
         self.0
     }
     /// Milliseconds, rounded to the nearest one (half away from zero).
-    pub fn as_millis(self) -> i64 {
+    pub(crate) fn as_millis(self) -> i64 {
         if self.0 >= 0 {
             (self.0 + 500) / 1_000
         } else {
@@ -81,7 +81,7 @@ impl Time {
         }
     }
     /// `HH:MM:SS,mmm` (SRT) with `sep` as the millisecond separator.
-    pub fn clock(self, sep: char) -> String {
+    pub(crate) fn clock(self, sep: char) -> String {
         let ms = self.as_millis().max(0);
         let (h, rem) = (ms / 3_600_000, ms % 3_600_000);
         let (m, rem) = (rem / 60_000, rem % 60_000);
@@ -153,7 +153,7 @@ impl Span {
     pub fn is_empty(&self) -> bool {
         self.end <= self.start
     }
-    pub fn contains(&self, t: Time) -> bool {
+    pub(crate) fn contains(&self, t: Time) -> bool {
         self.start <= t && t < self.end
     }
     /// The overlap of two spans, if any.
@@ -161,7 +161,7 @@ impl Span {
         let s = Span::new(self.start.max(o.start), self.end.min(o.end));
         (!s.is_empty()).then_some(s)
     }
-    pub fn overlaps(&self, o: &Span) -> bool {
+    pub(crate) fn overlaps(&self, o: &Span) -> bool {
         self.intersect(o).is_some()
     }
 }

@@ -27,7 +27,7 @@ pub struct Segment {
 }
 
 impl Segment {
-    pub fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         Span::new(self.start, self.end)
     }
 }

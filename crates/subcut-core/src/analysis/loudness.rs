@@ -3,11 +3,11 @@
 use crate::time::Time;
 
 /// Samples per hop at 16 kHz: one loudness frame every 10 ms.
-pub const HOP: usize = 160;
+const HOP: usize = 160;
 /// Window over which each frame's RMS is taken (20 ms, centred on the hop).
-pub const WINDOW: usize = 320;
+const WINDOW: usize = 320;
 /// The value given to digital silence.
-pub const FLOOR_DB: f32 = -100.0;
+const FLOOR_DB: f32 = -100.0;
 
 /// Frame loudness of a signal, in dBFS (0 dB = full-scale square wave).
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +45,7 @@ impl Loudness {
     }
 
     /// The value below which `q` (0..=1) of the frames lie.
-    pub fn percentile(&self, q: f32) -> f32 {
+    pub(crate) fn percentile(&self, q: f32) -> f32 {
         if self.db.is_empty() {
             return FLOOR_DB;
         }
@@ -57,7 +57,7 @@ impl Loudness {
 }
 
 /// Amplitude (RMS) to dBFS, with digital silence at [`FLOOR_DB`].
-pub fn to_db(rms: f32) -> f32 {
+fn to_db(rms: f32) -> f32 {
     if rms <= 1e-5 {
         FLOOR_DB
     } else {

@@ -2,7 +2,7 @@
 //! speech/silence spans derived from it. Pure functions over 16 kHz mono samples.
 
 pub mod loudness;
-pub mod silence;
+mod silence;
 
 pub use loudness::Loudness;
 pub use silence::{detect, speech_spans, SpeechParams, Threshold};

@@ -66,11 +66,11 @@ impl From<Threshold> for String {
 /// How speech is told from silence.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SpeechParams {
-    pub threshold: Threshold,
+    pub(crate) threshold: Threshold,
     /// Quieter stretches shorter than this stay inside the speech around them.
-    pub min_silence: Time,
+    pub(crate) min_silence: Time,
     /// Louder stretches shorter than this (clicks, pops) are not speech.
-    pub min_speech: Time,
+    pub(crate) min_speech: Time,
 }
 
 impl Default for SpeechParams {
@@ -86,7 +86,7 @@ impl Default for SpeechParams {
 /// The level `Threshold::Auto` picks for this loudness: a third of the way from the noise
 /// floor (10th percentile) to the speech level (90th percentile), kept within −60…−20 dB.
 /// When the two are within 6 dB the file is all one thing: speech if it is loud.
-pub fn auto_threshold(l: &Loudness) -> f32 {
+fn auto_threshold(l: &Loudness) -> f32 {
     let floor = l.percentile(0.10);
     let loud = l.percentile(0.90);
     if loud - floor < 6.0 {

@@ -34,8 +34,8 @@
 
 pub mod cuts;
 pub mod export;
-pub mod plan;
-pub mod timemap;
+mod plan;
+mod timemap;
 
 use std::fmt;
 use std::str::FromStr;
@@ -44,7 +44,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::time::Time;
 
-pub use cuts::{find_cuts, FillerSet, Reason, ReasonKind, Removed};
+pub use cuts::FillerSet;
+pub(crate) use cuts::Reason;
 pub use plan::{plan, CutParams, EditPlan};
 pub use timemap::{Piece, TimeMap};
 
@@ -70,7 +71,7 @@ impl FrameRate {
 
     /// The rate closest to `fps`: the NTSC rates (23.976, 29.97, 59.94, …) become their exact
     /// `N000/1001` fractions, others are kept to 1/1000 of a frame per second.
-    pub fn from_f64(fps: f64) -> Option<FrameRate> {
+    fn from_f64(fps: f64) -> Option<FrameRate> {
         if !fps.is_finite() || fps <= 0.0 || fps > 1_000_000.0 {
             return None;
         }
@@ -92,13 +93,13 @@ impl FrameRate {
     }
 
     /// The frames per second a timecode counts (29.97 counts 30): the rate rounded.
-    pub fn timecode_base(self) -> u32 {
+    fn timecode_base(self) -> u32 {
         ((self.num + self.den / 2) / self.den).max(1)
     }
 
     /// The last frame whose start ([`time_of`](Self::time_of), in whole microseconds) is at
     /// or before `t`: the frame that shows at `t`.
-    pub fn frame_floor(self, t: Time) -> i64 {
+    fn frame_floor(self, t: Time) -> i64 {
         // time_of(n) <= t  ⟺  n·den·10⁶/num < t + ½  ⟺  n·2·den·10⁶ ≤ (2t+1)·num − 1
         let a = (2 * t.0 as i128 + 1) * self.num as i128 - 1;
         let d = 2_000_000i128 * self.den as i128;
@@ -106,7 +107,7 @@ impl FrameRate {
     }
 
     /// The first frame whose start (in whole microseconds) is at or after `t`.
-    pub fn frame_ceil(self, t: Time) -> i64 {
+    fn frame_ceil(self, t: Time) -> i64 {
         // time_of(n) >= t  ⟺  n·den·10⁶ ≥ t − ½  ⟺  n ≥ (2t−1)·num / (2·den·10⁶)
         let a = (2 * t.0 as i128 - 1) * self.num as i128;
         let d = 2_000_000i128 * self.den as i128;
@@ -143,8 +144,8 @@ impl FrameRate {
 /// `origin + n / rate`; frame numbers count from the first frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FrameGrid {
-    pub rate: FrameRate,
-    pub origin: Time,
+    rate: FrameRate,
+    origin: Time,
 }
 
 impl FrameGrid {
@@ -152,11 +153,11 @@ impl FrameGrid {
         FrameGrid { rate, origin }
     }
     /// The frame that shows at `t` (negative before the first frame).
-    pub fn frame_floor(self, t: Time) -> i64 {
+    fn frame_floor(self, t: Time) -> i64 {
         self.rate.frame_floor(t - self.origin)
     }
     /// The first frame starting at or after `t`.
-    pub fn frame_ceil(self, t: Time) -> i64 {
+    fn frame_ceil(self, t: Time) -> i64 {
         self.rate.frame_ceil(t - self.origin)
     }
     /// The frame boundary nearest to `t`.
@@ -168,11 +169,11 @@ impl FrameGrid {
         self.origin + self.rate.time_of(frame)
     }
     /// `t` moved down onto the grid.
-    pub fn snap_down(self, t: Time) -> Time {
+    fn snap_down(self, t: Time) -> Time {
         self.time_of(self.frame_floor(t))
     }
     /// `t` moved up onto the grid.
-    pub fn snap_up(self, t: Time) -> Time {
+    fn snap_up(self, t: Time) -> Time {
         self.time_of(self.frame_ceil(t))
     }
 }

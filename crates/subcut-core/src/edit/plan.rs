@@ -133,7 +133,7 @@ impl EditPlan {
 
     /// A plan from kept spans (normalized, clipped to the media) and the word cuts that
     /// name the removed parts; the rest of the removed time is silence.
-    pub fn from_keep(
+    pub(crate) fn from_keep(
         duration: Time,
         keep: &[Span],
         cuts: &[Removed],
@@ -186,7 +186,7 @@ impl EditPlan {
         total(&self.keep)
     }
     /// How much shorter the result is than the source.
-    pub fn saved(&self) -> Time {
+    pub(crate) fn saved(&self) -> Time {
         self.duration - self.kept()
     }
     /// Source time → output time.

@@ -17,8 +17,8 @@ use crate::transcript::{is_cjk, Segment, Transcript, Word};
 /// One word of the given text and the line (script line or cue) it belongs to.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScriptWord {
-    pub text: String,
-    pub line: usize,
+    text: String,
+    line: usize,
 }
 
 /// Splits lines of text into words: whitespace-separated, and CJK text into single
@@ -74,7 +74,7 @@ fn norm(s: &str) -> String {
 }
 
 /// Recognised words split like script words (CJK words into characters sharing the word's time).
-pub fn heard_tokens(t: &Transcript) -> Vec<Word> {
+fn heard_tokens(t: &Transcript) -> Vec<Word> {
     let mut out = Vec::new();
     for w in t.words() {
         let toks = split_tokens(&w.text);
@@ -116,7 +116,7 @@ fn similarity(a: &str, b: &str) -> f32 {
 }
 
 /// For each script word, the index of the heard word it is paired with.
-pub fn align(script: &[String], heard: &[String]) -> Vec<Option<usize>> {
+fn align(script: &[String], heard: &[String]) -> Vec<Option<usize>> {
     let (n, m) = (script.len(), heard.len());
     if n == 0 || m == 0 {
         return vec![None; n];
@@ -192,7 +192,7 @@ pub fn align(script: &[String], heard: &[String]) -> Vec<Option<usize>> {
 
 /// Times for every script word: its partner's when paired, else spread over the time
 /// between the paired neighbours (proportional to length, at most ~0.1 s per character).
-pub fn time_words(script: &[ScriptWord], heard: &[Word], pairs: &[Option<usize>]) -> Vec<Word> {
+fn time_words(script: &[ScriptWord], heard: &[Word], pairs: &[Option<usize>]) -> Vec<Word> {
     let n = script.len();
     let mut times: Vec<Option<(Time, Time)>> = pairs
         .iter()
@@ -284,10 +284,10 @@ pub fn aligned_transcript(script: &[ScriptWord], heard: &Transcript) -> Transcri
 /// How a subtitle file's times were corrected: `new = scale · old + offset`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fit {
-    pub scale: f64,
-    pub offset: Time,
+    scale: f64,
+    offset: Time,
     /// Words paired between the file's text and the recognised speech.
-    pub matched: usize,
+    matched: usize,
 }
 
 /// Keeps every cue's text and fixes its times against the heard words: each paired word

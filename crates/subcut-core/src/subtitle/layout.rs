@@ -11,17 +11,17 @@
 use crate::transcript::is_cjk;
 
 /// Sentence-ending punctuation.
-pub fn is_sentence_end(c: char) -> bool {
+pub(crate) fn is_sentence_end(c: char) -> bool {
     matches!(c, '.' | '?' | '!' | '。' | '？' | '！' | '…')
 }
 
 /// Clause punctuation.
-pub fn is_clause_end(c: char) -> bool {
+pub(crate) fn is_clause_end(c: char) -> bool {
     matches!(c, ',' | ';' | ':' | '，' | '；' | '：' | '、' | '—')
 }
 
 /// Punctuation that must not begin a line.
-pub fn is_closing(c: char) -> bool {
+pub(crate) fn is_closing(c: char) -> bool {
     is_sentence_end(c)
         || is_clause_end(c)
         || matches!(
@@ -51,7 +51,7 @@ fn is_opening(c: char) -> bool {
 }
 
 /// English words a line (or cue) may start with more naturally than it may end with.
-pub fn is_linking_word(w: &str) -> bool {
+pub(crate) fn is_linking_word(w: &str) -> bool {
     const WORDS: &[&str] = &[
         "and", "but", "or", "nor", "so", "yet", "because", "if", "when", "while", "where",
         "whereas", "that", "which", "who", "whom", "whose", "although", "though", "unless",
@@ -66,7 +66,7 @@ pub fn is_linking_word(w: &str) -> bool {
 }
 
 /// Whether a text is mostly CJK (then CJK counting and breaking rules apply).
-pub fn is_cjk_text(text: &str) -> bool {
+pub(crate) fn is_cjk_text(text: &str) -> bool {
     let (mut cjk, mut other) = (0, 0);
     for c in text.chars().filter(|c| c.is_alphanumeric()) {
         if is_cjk(c) {
@@ -79,7 +79,7 @@ pub fn is_cjk_text(text: &str) -> bool {
 }
 
 /// Display width of `text` in characters, counted for CJK (`cjk`) or Latin text.
-pub fn width(text: &str, cjk: bool) -> f32 {
+pub(crate) fn width(text: &str, cjk: bool) -> f32 {
     if !cjk {
         return text.chars().count() as f32;
     }
@@ -90,7 +90,7 @@ pub fn width(text: &str, cjk: bool) -> f32 {
 
 /// Joins two pieces of text the way the language writes them: a space between Latin words,
 /// nothing next to a CJK character.
-pub fn join_into(out: &mut String, piece: &str) {
+pub(crate) fn join_into(out: &mut String, piece: &str) {
     let (Some(a), Some(b)) = (out.chars().last(), piece.chars().next()) else {
         out.push_str(piece);
         return;
@@ -102,7 +102,7 @@ pub fn join_into(out: &mut String, piece: &str) {
 }
 
 /// Joins words into one line of text.
-pub fn join(words: &[&str]) -> String {
+pub(crate) fn join(words: &[&str]) -> String {
     let mut s = String::new();
     for w in words {
         join_into(&mut s, w);
@@ -159,7 +159,7 @@ fn breaks(text: &str, cjk: bool) -> Vec<Break> {
 
 /// The best layout of `text` on at most `max_lines` lines of at most `max_width`, or
 /// `None` when it cannot fit. Returns the lines and a cost (0 for a single line).
-pub fn layout(text: &str, max_width: f32, max_lines: usize) -> Option<(Vec<String>, f32)> {
+pub(crate) fn layout(text: &str, max_width: f32, max_lines: usize) -> Option<(Vec<String>, f32)> {
     let text = text.trim();
     let cjk = is_cjk_text(text);
     if width(text, cjk) <= max_width + 1e-3 {

@@ -8,7 +8,7 @@
 
 pub mod align;
 pub mod format;
-pub mod layout;
+mod layout;
 pub mod segment;
 pub mod zh;
 

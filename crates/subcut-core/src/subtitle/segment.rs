@@ -150,7 +150,7 @@ impl SegmentRules {
 }
 
 /// Whether a language is written without spaces (CJK rules apply).
-pub fn is_cjk_language(lang: &str) -> bool {
+fn is_cjk_language(lang: &str) -> bool {
     matches!(lang, "zh" | "ja" | "ko" | "yue" | "wuu")
 }
 
@@ -166,7 +166,7 @@ pub fn segment(t: &Transcript, speech: &[Span], rules: &SegmentRules, media_end:
 
 /// Words to caption: from each segment's words (or its text spread over the segment when
 /// it has none), without recogniser loops or words far from speech, sorted, non-empty.
-pub fn clean_words(t: &Transcript, speech: &[Span], media_end: Time) -> Vec<Word> {
+fn clean_words(t: &Transcript, speech: &[Span], media_end: Time) -> Vec<Word> {
     let mut out: Vec<Word> = Vec::new();
     let mut last_text: Option<String> = None;
     for seg in &t.segments {
@@ -421,9 +421,9 @@ fn time_cues(
 #[derive(Clone, Debug, PartialEq)]
 pub struct Violation {
     /// Index of the cue (0-based).
-    pub cue: usize,
-    pub rule: &'static str,
-    pub detail: String,
+    cue: usize,
+    rule: &'static str,
+    detail: String,
 }
 
 /// Checks cues against the rules; returns every violation (some are unavoidable, e.g. a

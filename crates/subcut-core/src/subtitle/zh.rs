@@ -65,7 +65,7 @@ impl fmt::Display for ChineseScript {
 }
 
 /// Converts a string to Simplified characters; everything else is left as it is.
-pub fn to_simplified(s: &str) -> String {
+pub(crate) fn to_simplified(s: &str) -> String {
     fast2s::convert(s)
 }
 

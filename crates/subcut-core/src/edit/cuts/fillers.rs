@@ -32,7 +32,7 @@ use crate::transcript::Word;
 
 /// The filler cut in [`super::WORD_CUTS`]: on unless `fillers = "none"` (or no list applies
 /// to the transcript's language).
-pub const CUT: WordCut = WordCut {
+pub(crate) const CUT: WordCut = WordCut {
     name: "fillers",
     enabled: |p| !p.fillers.is_none(),
     disable: |p| p.fillers = FillerSet::none(),
@@ -40,11 +40,11 @@ pub const CUT: WordCut = WordCut {
 };
 
 /// English fillers (before [`fold`]ing; stretched spellings such as "ummm" match too).
-pub const ENGLISH: &[&str] = &["um", "uh", "uhm", "er", "erm", "ah", "hmm", "mm"];
+const ENGLISH: &[&str] = &["um", "uh", "uhm", "er", "erm", "ah", "hmm", "mm"];
 /// Chinese fillers that are fillers wherever they stand.
-pub const CHINESE: &[&str] = &["嗯", "呃", "唔"];
+const CHINESE: &[&str] = &["嗯", "呃", "唔"];
 /// Chinese fillers that are also real words: cut only when they stand alone.
-pub const CHINESE_STANDALONE: &[&str] = &["额", "啊", "哦", "欸"];
+const CHINESE_STANDALONE: &[&str] = &["额", "啊", "哦", "欸"];
 /// The pause that makes an ambiguous Chinese filler stand alone.
 const STANDALONE_GAP: Time = Time::from_millis(150);
 /// The longest filler entry, in words.
@@ -62,7 +62,7 @@ pub struct FillerSet {
 }
 
 impl FillerSet {
-    pub fn none() -> FillerSet {
+    pub(crate) fn none() -> FillerSet {
         FillerSet {
             auto: false,
             english: false,
@@ -70,7 +70,7 @@ impl FillerSet {
             words: Vec::new(),
         }
     }
-    pub fn auto() -> FillerSet {
+    pub(crate) fn auto() -> FillerSet {
         FillerSet {
             auto: true,
             ..FillerSet::none()
@@ -113,7 +113,7 @@ impl FillerSet {
     }
 
     /// Why the set cannot be used, if it cannot.
-    pub fn validate(&self) -> Result<(), InvalidField> {
+    pub(crate) fn validate(&self) -> Result<(), InvalidField> {
         for w in &self.words {
             if normalize(w).is_empty() {
                 return Err(InvalidField::new(
@@ -228,13 +228,13 @@ pub struct Lexicon {
 }
 
 impl Lexicon {
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }
 
 /// Lowercase letters and digits only: "Um," → "um", "嗯，" → "嗯", "I'm" → "im".
-pub fn normalize(word: &str) -> String {
+pub(crate) fn normalize(word: &str) -> String {
     word.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -242,7 +242,7 @@ pub fn normalize(word: &str) -> String {
 }
 
 /// Runs of one character folded to one: "ummm" → "um", "hmm" → "hm", "嗯嗯" → "嗯".
-pub fn fold(s: &str) -> String {
+pub(crate) fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut last = None;
     for c in s.chars() {

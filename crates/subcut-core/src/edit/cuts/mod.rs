@@ -7,8 +7,8 @@
 //! [`CutParams`](crate::edit::CutParams). A cut without captions (`--no-captions`) turns every
 //! entry of [`WORD_CUTS`] off ([`without_word_cuts`]).
 
-pub mod fillers;
-pub mod repeats;
+mod fillers;
+mod repeats;
 
 use std::fmt;
 
@@ -88,25 +88,25 @@ pub struct WordCut {
     /// Its name in messages.
     pub name: &'static str,
     /// Whether `p` turns it on.
-    pub enabled: fn(&CutParams) -> bool,
+    enabled: fn(&CutParams) -> bool,
     /// Turns it off in `p`.
-    pub disable: fn(&mut CutParams),
+    disable: fn(&mut CutParams),
     /// Marks the words it removes, for a transcript in `language`. Words an earlier cut
     /// marked stay as they are.
-    pub mark: fn(&mut Marks, &str, &CutParams),
+    mark: fn(&mut Marks, &str, &CutParams),
 }
 
 /// Every word-based cut, in the order they mark words (a filler is never also a repeat).
 pub const WORD_CUTS: &[WordCut] = &[fillers::CUT, repeats::CUT];
 
 /// The words of a transcript in time order, with what the cuts decided so far.
-pub struct Marks<'a> {
+struct Marks<'a> {
     /// The words, sorted by `(start, end)`.
-    pub words: &'a [&'a Word],
+    words: &'a [&'a Word],
     /// Each word [`fillers::normalize`]d.
-    pub norm: &'a [String],
+    norm: &'a [String],
     /// Why each word goes; `None` while it stays.
-    pub reason: &'a mut [Option<Reason>],
+    reason: &'a mut [Option<Reason>],
 }
 
 /// `p` with every word-based cut off: the cut of a run without a transcript.
@@ -122,7 +122,7 @@ pub fn without_word_cuts(p: &CutParams) -> CutParams {
 /// `language`). Each cut is the word's own `[start, end)` clamped so that it never reaches
 /// into a word that stays; a run of consecutive cut words is one contiguous stretch (one
 /// [`Removed`] per word). Sorted.
-pub fn find_cuts(words: &[Word], language: &str, p: &CutParams) -> Vec<Removed> {
+pub(crate) fn find_cuts(words: &[Word], language: &str, p: &CutParams) -> Vec<Removed> {
     let mut w: Vec<&Word> = words.iter().collect();
     w.sort_by_key(|w| (w.start, w.end));
     let norm: Vec<String> = w.iter().map(|w| fillers::normalize(&w.text)).collect();

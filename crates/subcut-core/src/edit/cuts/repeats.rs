@@ -13,7 +13,7 @@ use crate::time::Time;
 use crate::transcript::is_cjk;
 
 /// The repeat cut in [`super::WORD_CUTS`]: on with `remove_repeats` (`--remove-repeats`).
-pub const CUT: WordCut = WordCut {
+pub(crate) const CUT: WordCut = WordCut {
     name: "repeats",
     enabled: |p| p.remove_repeats,
     disable: |p| p.remove_repeats = false,
@@ -21,14 +21,14 @@ pub const CUT: WordCut = WordCut {
 };
 
 /// Single Chinese characters whose immediate repetition is a stutter, not reduplication.
-pub const CJK_STUTTER: &str = "我你他她它这那就在有不也都还要会可能把被让给和跟但因所如然";
+const CJK_STUTTER: &str = "我你他她它这那就在有不也都还要会可能把被让给和跟但因所如然";
 /// Words doubled on purpose, never cut as repeats.
-pub const DELIBERATE_DOUBLES: &[&str] = &[
+const DELIBERATE_DOUBLES: &[&str] = &[
     "very", "no", "yes", "yeah", "bye", "ha", "haha", "hey", "really", "okay", "ok", "right", "so",
     "that", "had", "is", "do", "well", "go", "knock", "tsk", "bla", "blah", "chop",
 ];
 /// Copies further apart than this are not a stutter.
-pub const REPEAT_MAX_GAP: Time = Time::from_millis(1000);
+const REPEAT_MAX_GAP: Time = Time::from_millis(1000);
 
 fn mark_repeats(m: &mut Marks) {
     let (w, norm, reason) = (m.words, m.norm, &mut *m.reason);

@@ -23,10 +23,10 @@ use super::{frame_spans, Source};
 use crate::edit::EditPlan;
 
 /// Where the record (timeline) side starts, in hours.
-pub const RECORD_START_HOURS: i64 = 1;
+const RECORD_START_HOURS: i64 = 1;
 
 /// `HH:MM:SS:FF` of a frame count at `base` frames per timecode second.
-pub fn timecode(frame: i64, base: u32) -> String {
+fn timecode(frame: i64, base: u32) -> String {
     let base = base.max(1) as i64;
     let f = frame.max(0);
     let (secs, ff) = (f / base, f % base);
@@ -40,7 +40,7 @@ pub fn timecode(frame: i64, base: u32) -> String {
 }
 
 /// Renders the EDL (CRLF-free, ending in a newline). `title` names the timeline.
-pub fn render(plan: &EditPlan, src: &Source, title: &str) -> String {
+pub(crate) fn render(plan: &EditPlan, src: &Source, title: &str) -> String {
     let base = src.fps.timecode_base();
     let title: String = title
         .chars()
@@ -79,7 +79,7 @@ pub fn render(plan: &EditPlan, src: &Source, title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edit::{FrameRate, Reason, Removed};
+    use crate::edit::{cuts::Removed, FrameRate, Reason};
     use crate::time::Span;
 
     /// One parsed event line: number, reel, track, source in/out and record in/out frames.

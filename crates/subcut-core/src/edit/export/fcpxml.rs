@@ -23,10 +23,10 @@ use super::{duration_frames, file_url, frame_spans, xml_escape, Source};
 use crate::edit::{EditPlan, FrameRate};
 
 /// The FCPXML version written.
-pub const VERSION: &str = "1.10";
+const VERSION: &str = "1.10";
 
 /// A frame count as FCPXML time: `frames × den / num` seconds.
-pub fn time(frames: i64, fps: FrameRate) -> String {
+fn time(frames: i64, fps: FrameRate) -> String {
     if frames == 0 {
         "0s".to_string()
     } else {
@@ -56,7 +56,7 @@ fn audio_rate(hz: u32) -> &'static str {
 }
 
 /// Renders the FCPXML document; `project` names the timeline.
-pub fn render(plan: &EditPlan, src: &Source, project: &str) -> String {
+pub(crate) fn render(plan: &EditPlan, src: &Source, project: &str) -> String {
     let fps = src.fps;
     let (w, h) = src.size();
     let name = xml_escape(&src.stem());

@@ -59,7 +59,7 @@ struct Gone<'a> {
 }
 
 /// Renders the plan as pretty-printed JSON ending in a newline.
-pub fn render(plan: &EditPlan, src: &Source, params: Option<&CutParams>) -> String {
+pub(crate) fn render(plan: &EditPlan, src: &Source, params: Option<&CutParams>) -> String {
     let fps = src.grid();
     let map = plan.time_map();
     let frames = frame_spans(&plan.keep, fps);

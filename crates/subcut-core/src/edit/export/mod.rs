@@ -9,8 +9,8 @@
 //! ([`frame_spans`]): exact when the plan was snapped to the same rate, otherwise each
 //! kept span is widened outwards to whole frames.
 
-pub mod edl;
-pub mod fcpxml;
+mod edl;
+mod fcpxml;
 pub mod json;
 
 use std::fmt;
@@ -37,7 +37,7 @@ pub enum Export {
 impl Export {
     pub const ALL: &'static [Export] = &[Export::Json, Export::Edl, Export::Fcpxml];
     /// The names on the command line and in presets, in [`Export::ALL`]'s order.
-    pub const NAMES: &'static [&'static str] = &["json", "edl", "fcpxml"];
+    const NAMES: &'static [&'static str] = &["json", "edl", "fcpxml"];
 
     /// The name on the command line and in presets.
     pub fn name(self) -> &'static str {
@@ -151,12 +151,12 @@ impl Source {
     }
 
     /// The frame grid the exports count frames on.
-    pub fn grid(&self) -> FrameGrid {
+    fn grid(&self) -> FrameGrid {
         FrameGrid::new(self.fps, self.origin)
     }
 
     /// The file name (`talk.mp4`).
-    pub fn file_name(&self) -> String {
+    fn file_name(&self) -> String {
         self.path.file_name().map_or_else(
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -164,7 +164,7 @@ impl Source {
     }
 
     /// The file name without its extension (`talk`).
-    pub fn stem(&self) -> String {
+    fn stem(&self) -> String {
         self.path
             .file_stem()
             .map_or_else(|| self.file_name(), |n| n.to_string_lossy().into_owned())
@@ -181,28 +181,28 @@ impl Source {
 
 /// A run of whole frames, `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct FrameSpan {
-    pub start: i64,
-    pub end: i64,
+struct FrameSpan {
+    start: i64,
+    end: i64,
 }
 
 impl FrameSpan {
-    pub fn len(&self) -> i64 {
+    fn len(&self) -> i64 {
         self.end - self.start
     }
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.end <= self.start
     }
 }
 
 /// The source's length in frames (a partial last frame counts).
-pub fn duration_frames(plan: &EditPlan, grid: FrameGrid) -> i64 {
+fn duration_frames(plan: &EditPlan, grid: FrameGrid) -> i64 {
     grid.frame_ceil(plan.duration).max(0)
 }
 
 /// The kept spans in whole frames of `grid`: each widened outwards, then merged. Exactly the
 /// plan's spans when it was snapped to the same grid.
-pub fn frame_spans(keep: &[Span], grid: FrameGrid) -> Vec<FrameSpan> {
+fn frame_spans(keep: &[Span], grid: FrameGrid) -> Vec<FrameSpan> {
     let mut out: Vec<FrameSpan> = Vec::new();
     for s in normalize(keep) {
         let f = FrameSpan {
@@ -240,7 +240,7 @@ pub(crate) fn xml_escape(s: &str) -> String {
 /// A `file://` URL for a path, percent-encoding everything but unreserved characters and
 /// `/` (UTF-8 names included). A relative path is made absolute against the working
 /// directory.
-pub fn file_url(path: &Path) -> String {
+fn file_url(path: &Path) -> String {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let s = abs.to_string_lossy().replace('\\', "/");
     let mut out = String::from("file://");

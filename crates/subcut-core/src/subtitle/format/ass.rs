@@ -39,7 +39,7 @@ pub enum AssPosition {
 
 impl AssPosition {
     /// The ASS `Alignment` code (numeric-keypad layout: 2 bottom, 5 middle, 8 top centre).
-    pub fn numpad(self) -> u8 {
+    fn numpad(self) -> u8 {
         match self {
             AssPosition::Bottom => 2,
             AssPosition::Middle => 5,
@@ -130,7 +130,7 @@ impl AssStyle {
     }
 
     /// One error per bad value, in field order (empty when the style is valid).
-    pub fn errors(&self) -> Vec<AssStyleError> {
+    fn errors(&self) -> Vec<AssStyleError> {
         let mut out = Vec::new();
         let range = |out: &mut Vec<AssStyleError>, field, value: f64, min: f64, max: f64| {
             if !(value.is_finite() && (min..=max).contains(&value)) {
@@ -215,7 +215,7 @@ pub fn ass_colour(s: &str) -> Option<String> {
 }
 
 /// `H:MM:SS.cc`, rounded to the nearest centisecond (negative times clamped to zero).
-pub fn stamp(t: Time) -> String {
+fn stamp(t: Time) -> String {
     let cs = centis(t);
     let (h, rem) = (cs / 360_000, cs % 360_000);
     let (m, rem) = (rem / 6_000, rem % 6_000);
@@ -229,7 +229,7 @@ fn centis(t: Time) -> i64 {
 
 /// Cue text as ASS event text: lines trimmed and joined by `\N`, blank lines and control
 /// characters dropped, tabs made spaces, braces escaped, backslash sequences defused.
-pub fn escape_text(text: &str) -> String {
+fn escape_text(text: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     for line in text.split(['\n', '\r']) {
         let chars: Vec<char> = line.trim().chars().collect();

@@ -18,7 +18,13 @@ struct Doc<'a> {
 }
 
 /// Renders a pretty-printed JSON document ending in a newline.
-pub fn render(source: &str, model: &str, duration: Time, t: &Transcript, cues: &[Cue]) -> String {
+pub(crate) fn render(
+    source: &str,
+    model: &str,
+    duration: Time,
+    t: &Transcript,
+    cues: &[Cue],
+) -> String {
     let doc = Doc {
         source,
         language: &t.language,

@@ -33,7 +33,7 @@
 //! ```
 
 pub mod ass;
-pub mod json;
+mod json;
 pub mod srt;
 pub mod txt;
 pub mod vtt;
@@ -58,7 +58,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: &'static [Format] = &[
+    const ALL: &'static [Format] = &[
         Format::Srt,
         Format::Vtt,
         Format::Ass,

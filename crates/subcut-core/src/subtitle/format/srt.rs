@@ -13,7 +13,7 @@ fn stamp(t: Time) -> Timestamp {
 
 /// Renders cues (already sorted and non-overlapping) as an SRT document ending in a newline.
 /// Cues that would round to zero length at millisecond precision are left out.
-pub fn render(cues: &[Cue]) -> String {
+pub(crate) fn render(cues: &[Cue]) -> String {
     let subs: Vec<Subtitle> = cues
         .iter()
         .filter(|c| stamp(c.end) > stamp(c.start) && !c.text.trim().is_empty())

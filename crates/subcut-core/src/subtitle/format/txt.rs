@@ -32,7 +32,7 @@ use crate::time::Time;
 use crate::transcript::is_cjk;
 
 /// A pause between cues at least this long starts a new paragraph.
-pub const PARAGRAPH_PAUSE: Time = Time::from_millis(2_000);
+const PARAGRAPH_PAUSE: Time = Time::from_millis(2_000);
 
 /// Words after which a full stop does not end the sentence.
 const ABBREVIATIONS: &[&str] = &[

@@ -17,13 +17,13 @@ use crate::time::Time;
 
 /// `HH:MM:SS.mmm` rounded to the nearest millisecond (hours grow past two digits when
 /// needed, negative times are clamped to zero).
-pub fn stamp(t: Time) -> String {
+fn stamp(t: Time) -> String {
     t.clock('.')
 }
 
 /// Cue text as WebVTT cue text: each line (ended by LF or CR) trimmed and escaped, blank
 /// lines and control characters dropped, tabs made spaces. Empty when nothing visible is left.
-pub fn escape_text(text: &str) -> String {
+fn escape_text(text: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     for line in text.split(['\n', '\r']) {
         let mut out = String::with_capacity(line.len());
