@@ -20,6 +20,7 @@ pub struct InvalidField {
 }
 
 impl InvalidField {
+    /// A field's error: `field` as written in a preset table, `message` the sentence.
     pub fn new(field: &'static str, message: impl Into<String>) -> InvalidField {
         InvalidField {
             field,

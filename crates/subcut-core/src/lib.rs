@@ -14,6 +14,8 @@
 //! change here needs FFmpeg, whisper or the file system, it belongs in `subcut`, which
 //! re-exports these modules under the same names (`subcut::time`, `subcut::edit`, …).
 
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod config;
 pub mod edit;

@@ -27,12 +27,16 @@ pub const SAMPLE_RATE: u32 = 16_000;
 pub struct Time(pub i64);
 
 impl Time {
+    /// The start of the timeline; as a duration, no time at all.
     pub const ZERO: Time = Time(0);
+    /// The largest time (about 292,000 years), for "no limit" (an unknown end, say).
     pub const MAX: Time = Time(i64::MAX);
 
+    /// `us` microseconds.
     pub const fn from_micros(us: i64) -> Time {
         Time(us)
     }
+    /// `ms` milliseconds (exact).
     pub const fn from_millis(ms: i64) -> Time {
         Time(ms * 1_000)
     }
@@ -44,6 +48,7 @@ impl Time {
     pub fn from_samples(n: usize, rate: u32) -> Time {
         Time(((n as i128 * 1_000_000 + rate as i128 / 2) / rate as i128) as i64)
     }
+    /// The count of microseconds.
     pub const fn as_micros(self) -> i64 {
         self.0
     }
@@ -55,6 +60,7 @@ impl Time {
             (self.0 - 500) / 1_000
         }
     }
+    /// Seconds as a float.
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e6
     }
@@ -66,6 +72,7 @@ impl Time {
             (self.0 as i128 * rate as i128 / 1_000_000) as usize
         }
     }
+    /// The later of two times (the longer of two durations).
     pub fn max(self, o: Time) -> Time {
         if self >= o {
             self
@@ -73,6 +80,7 @@ impl Time {
             o
         }
     }
+    /// The earlier of two times (the shorter of two durations).
     pub fn min(self, o: Time) -> Time {
         if self <= o {
             self
@@ -136,20 +144,26 @@ impl<'de> Deserialize<'de> for Time {
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 pub struct Span {
+    /// The first instant in the span.
     pub start: Time,
+    /// The first instant after it (exclusive).
     pub end: Time,
 }
 
 impl Span {
+    /// `[start, end)`, as given: an `end` at or before `start` makes an empty span.
     pub fn new(start: Time, end: Time) -> Span {
         Span { start, end }
     }
+    /// `[start, end)` from seconds as floats, each rounded to the nearest microsecond.
     pub fn secs(start: f64, end: f64) -> Span {
         Span::new(Time::from_secs_f64(start), Time::from_secs_f64(end))
     }
+    /// `end - start`, or zero when the span is empty.
     pub fn duration(&self) -> Time {
         (self.end - self.start).max(Time::ZERO)
     }
+    /// Whether the span holds no instant (`end <= start`).
     pub fn is_empty(&self) -> bool {
         self.end <= self.start
     }

@@ -9,7 +9,9 @@ use crate::time::{Span, Time};
 pub struct Word {
     /// The word as spoken, without surrounding whitespace.
     pub text: String,
+    /// When the word starts.
     pub start: Time,
+    /// When it ends (exclusive).
     pub end: Time,
     /// The recogniser's confidence in 0..=1.
     pub probability: f32,
@@ -18,9 +20,13 @@ pub struct Word {
 /// A run of speech the recogniser decoded as one unit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
+    /// When the segment starts.
     pub start: Time,
+    /// When it ends (exclusive).
     pub end: Time,
+    /// The text of the whole segment, as the recogniser wrote it.
     pub text: String,
+    /// Its words in time order; empty when words were not timed.
     pub words: Vec<Word>,
     /// Probability that this window held no speech at all.
     pub no_speech_probability: f32,
@@ -37,6 +43,7 @@ impl Segment {
 pub struct Transcript {
     /// ISO 639-1 code of the spoken (or, with translation, written) language.
     pub language: String,
+    /// The segments in time order.
     pub segments: Vec<Segment>,
 }
 

@@ -12,12 +12,13 @@ const FLOOR_DB: f32 = -100.0;
 /// Frame loudness of a signal, in dBFS (0 dB = full-scale square wave).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loudness {
-    /// One value per [`HOP`] samples; frame `i` describes the hop starting at sample `i * HOP`.
+    /// One value per 10 ms hop (`HOP`, 160 samples); frame `i` describes the hop starting at
+    /// sample `i * HOP`.
     pub db: Vec<f32>,
 }
 
 impl Loudness {
-    /// Measures `samples` (16 kHz mono). Each frame is the RMS over a [`WINDOW`] centred on
+    /// Measures `samples` (16 kHz mono). Each frame is the RMS over a `WINDOW` (20 ms) centred on
     /// its hop, so a word's onset shows in the frame that contains it, not the one after.
     pub fn measure(samples: &[f32]) -> Loudness {
         let n_frames = samples.len().div_ceil(HOP);

@@ -82,12 +82,15 @@ impl FrameRate {
         FrameRate::new((fps * 1000.0).round() as u32, 1000)
     }
 
+    /// The numerator: frames per [`den`](Self::den) seconds.
     pub fn num(self) -> u32 {
         self.num
     }
+    /// The denominator: the seconds [`num`](Self::num) frames take (1001 for the NTSC rates).
     pub fn den(self) -> u32 {
         self.den
     }
+    /// Frames per second as a float (29.97002997… for `30000/1001`).
     pub fn as_f64(self) -> f64 {
         self.num as f64 / self.den as f64
     }
@@ -149,6 +152,7 @@ pub struct FrameGrid {
 }
 
 impl FrameGrid {
+    /// The grid of `rate` whose frame 0 starts at `origin`.
     pub fn new(rate: FrameRate, origin: Time) -> FrameGrid {
         FrameGrid { rate, origin }
     }

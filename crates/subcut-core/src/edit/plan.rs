@@ -2,7 +2,7 @@
 //!
 //! [`plan()`] turns measured speech and the transcript's words into kept spans:
 //!
-//! 1. Filler and repeat words ([`super::fillers`]) are cut out of the speech, each at its own
+//! 1. Filler and repeat words ([`super::cuts`]) are cut out of the speech, each at its own
 //!    word bounds, never into a word that stays.
 //! 2. Silences shorter than `min_silence` (between speech, and at the start and end) stay.
 //! 3. Pieces of speech shorter than `min_clip` are dropped (clicks, breaths), unless a
@@ -117,9 +117,11 @@ impl CutParams {
 /// `[0, duration)`, and the rest as removed spans with their reasons.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EditPlan {
+    /// Length of the source: the plan covers `[0, duration)`.
     pub duration: Time,
     /// The frame grid the cuts are on, if they were snapped.
     pub grid: Option<FrameGrid>,
+    /// The kept spans, in source time.
     pub keep: Vec<Span>,
     /// The complement of `keep` in `[0, duration)`, split by reason.
     pub removed: Vec<Removed>,
@@ -257,7 +259,7 @@ fn subtract(a: &[Span], b: &[Span], within: Span) -> Vec<Span> {
 /// `words` in `language` (for fillers and repeats; may be empty). With a video frame `grid`
 /// (a [`FrameGrid`]: the renderer's rate and first-frame time, or just a
 /// [`FrameRate`](super::FrameRate) for a video starting at 0) and `p.snap_to_frames`, cuts
-/// lie on it; pass `None::<FrameGrid>` for audio. See the [module docs](self).
+/// lie on it; pass `None::<FrameGrid>` for audio. The steps are in the `edit::plan` module docs.
 pub fn plan<G: Into<FrameGrid>>(
     duration: Time,
     speech: &[Span],

@@ -19,7 +19,9 @@ use crate::transcript::{is_cjk, Segment, Transcript, Word};
 /// One kept span: where it is in the source and where it lands in the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Piece {
+    /// The kept span in source time.
     pub source: Span,
+    /// Where it lands on the cut timeline (same length).
     pub output: Span,
 }
 
@@ -62,6 +64,7 @@ impl TimeMap {
         self.pieces.iter().map(|p| p.source).collect()
     }
 
+    /// Length of the cut: the kept spans' total.
     pub fn output_duration(&self) -> Time {
         self.pieces.last().map_or(Time::ZERO, |p| p.output.end)
     }

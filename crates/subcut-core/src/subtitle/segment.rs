@@ -71,9 +71,13 @@ impl Default for SegmentRules {
 /// The limits in effect for one language.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
+    /// Whether the CJK rules apply (half-width characters count ½, no spaces between words).
     pub cjk: bool,
+    /// Lines per cue.
     pub max_lines: usize,
+    /// Characters per line (for CJK text a half-width character counts ½).
     pub max_line_chars: f32,
+    /// Reading speed limit, in characters per second.
     pub max_cps: f32,
 }
 

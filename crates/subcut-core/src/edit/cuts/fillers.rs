@@ -55,7 +55,9 @@ const MAX_ENTRY_WORDS: usize = 4;
 pub struct FillerSet {
     /// The list of the transcript's language (`en`, `zh`; both when unknown).
     pub auto: bool,
+    /// The English list (`um`, `uh`, …), whatever the transcript's language.
     pub english: bool,
+    /// The Chinese list (`嗯`, `呃`, …), whatever the transcript's language.
     pub chinese: bool,
     /// Explicit entries, as written (one word or a phrase).
     pub words: Vec<String>,
@@ -76,6 +78,7 @@ impl FillerSet {
             ..FillerSet::none()
         }
     }
+    /// Whether nothing counts as a filler (`--fillers none`): no list and no words.
     pub fn is_none(&self) -> bool {
         *self == FillerSet::none()
     }

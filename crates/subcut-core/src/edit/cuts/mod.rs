@@ -1,10 +1,10 @@
 //! Why parts of a recording go: the [`Reason`] of every removed span, and the cuts found in
-//! the transcript's words ([`WORD_CUTS`]: [`fillers`], [`repeats`]), which [`find_cuts`]
+//! the transcript's words ([`WORD_CUTS`]: `fillers`, `repeats`), which `find_cuts`
 //! runs in order. Silence is not found here: it is what the plan leaves between speech.
 //!
 //! A new word-based cut is a file here with a [`WordCut`] constant, a [`Reason`] variant (and
 //! its [`ReasonKind`]), an entry in [`WORD_CUTS`], and the knob it reads in
-//! [`CutParams`](crate::edit::CutParams). A cut without captions (`--no-captions`) turns every
+//! [`CutParams`]. A cut without captions (`--no-captions`) turns every
 //! entry of [`WORD_CUTS`] off ([`without_word_cuts`]).
 
 mod fillers;
@@ -24,13 +24,16 @@ pub use fillers::FillerSet;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "lowercase")]
 pub enum Reason {
+    /// Removed time that no word cut names: quiet, and blips too short to keep.
     Silence,
     /// A filler word, named by its list entry ("um", "嗯").
     Filler {
+        /// The entry's text (`um`), not the word as transcribed.
         word: String,
     },
     /// The first copy of a repeated word or phrase.
     Repeat {
+        /// The repeated copy's words as transcribed, joined by spaces (`I think`).
         word: String,
     },
 }
@@ -49,8 +52,11 @@ impl Reason {
 /// The kinds of [`Reason`], in the order a cut list totals them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ReasonKind {
+    /// Silence ([`Reason::Silence`]).
     Silence,
+    /// Fillers, whatever the word ([`Reason::Filler`]).
     Filler,
+    /// Repeats, whatever the words ([`Reason::Repeat`]).
     Repeat,
 }
 
@@ -77,8 +83,10 @@ impl fmt::Display for Reason {
 /// A removed span and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {
+    /// The removed part of the source (half-open).
     #[serde(flatten)]
     pub span: Span,
+    /// Why it was removed.
     #[serde(flatten)]
     pub reason: Reason,
 }

@@ -114,7 +114,8 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, params: Option<&CutParams>) 
     s
 }
 
-/// The kept spans of a document written by [`render`] (seconds), for tests and tools.
+/// The kept spans of a document the JSON export wrote ([`super::render`] with
+/// [`Export::Json`](super::Export::Json); seconds), for tests and tools.
 pub fn read_keep(json: &str) -> Result<Vec<Span>, String> {
     #[derive(serde::Deserialize)]
     struct K {

@@ -1,12 +1,12 @@
-//! The cut as files other tools read: [`json`] (spans in seconds and frames), [`edl`]
-//! (CMX3600, for DaVinci Resolve, Premiere and most editors) and [`fcpxml`] (Final Cut Pro
+//! The cut as files other tools read: [`json`] (spans in seconds and frames), `edl`
+//! (CMX3600, for DaVinci Resolve, Premiere and most editors) and `fcpxml` (Final Cut Pro
 //! 1.10, also read by DaVinci Resolve). Each renders a `String`; the caller writes it.
 //!
 //! [`Export`] names them (`--export`, the preset's `export` key) and [`render`] dispatches:
 //! a new export is one file here plus an arm in each of [`Export`]'s matches below.
 //!
 //! Editors cut on frames, so every export puts the kept spans on the source's frame grid
-//! ([`frame_spans`]): exact when the plan was snapped to the same rate, otherwise each
+//! (`frame_spans`): exact when the plan was snapped to the same rate, otherwise each
 //! kept span is widened outwards to whole frames.
 
 mod edl;
@@ -35,6 +35,7 @@ pub enum Export {
 }
 
 impl Export {
+    /// Every export, in the order `--help` lists them.
     pub const ALL: &'static [Export] = &[Export::Json, Export::Edl, Export::Fcpxml];
     /// The names on the command line and in presets, in [`Export::ALL`]'s order.
     const NAMES: &'static [&'static str] = &["json", "edl", "fcpxml"];
@@ -111,9 +112,13 @@ pub struct Source {
     pub origin: Time,
     /// Picture size; 0 when unknown (audio-only): exports then say 1920×1080.
     pub width: u32,
+    /// Picture height; 0 when unknown, as `width`.
     pub height: u32,
+    /// Whether the media has a video stream (EDL `V` events, FCPXML `hasVideo`).
     pub has_video: bool,
+    /// Whether it has an audio stream (EDL `A` events, FCPXML `hasAudio`).
     pub has_audio: bool,
+    /// Audio channels (FCPXML's `audioChannels` and layout: 1 mono, 2 stereo, more surround).
     pub audio_channels: u32,
     /// Sample rate in Hz.
     pub audio_rate: u32,

@@ -31,9 +31,12 @@ use crate::time::Time;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AssPosition {
+    /// At the bottom, `margin_v` above the edge (the default).
     #[default]
     Bottom,
+    /// Centred vertically (`margin_v` does not apply).
     Middle,
+    /// At the top, `margin_v` below the edge.
     Top,
 }
 
@@ -60,6 +63,7 @@ pub struct AssStyle {
     pub font: String,
     /// Font size (line height) in script pixels.
     pub size: f32,
+    /// Bold text.
     pub bold: bool,
     /// Text colour, `#RRGGBB` or `#RRGGBBAA`.
     pub primary_colour: String,
@@ -77,7 +81,9 @@ pub struct AssStyle {
     pub margin_v: u32,
     /// Distance from the left and right edges.
     pub margin_h: u32,
+    /// Script width (`PlayResX`): the coordinate space's width.
     pub play_res_x: u32,
+    /// Script height (`PlayResY`): the coordinate space's height.
     pub play_res_y: u32,
 }
 
@@ -104,15 +110,27 @@ impl Default for AssStyle {
 /// A bad value in an [`AssStyle`]; the message names the field.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum AssStyleError {
+    /// `font` is blank or holds a comma or control character (the name given).
     #[error("font must be a font family name, without commas or control characters (got {0:?})")]
     Font(String),
+    /// A colour that is not `#RRGGBB` or `#RRGGBBAA`.
     #[error("{field} must be a colour written #RRGGBB or #RRGGBBAA (got {value:?})")]
-    Colour { field: &'static str, value: String },
+    Colour {
+        /// The field's name (`primary_colour`).
+        field: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// A number outside its range, `min…max` inclusive.
     #[error("{field} must be {min}…{max} (got {value})")]
     OutOfRange {
+        /// The field's name (`size`).
         field: &'static str,
+        /// The value given.
         value: f64,
+        /// The smallest value allowed.
         min: f64,
+        /// The largest value allowed (for `size` and the margins, a share of the script size).
         max: f64,
     },
 }

@@ -7,7 +7,7 @@
 //! - [`vtt`]: WebVTT (W3C), millisecond stamps, text escaped as cue text.
 //! - [`ass`]: Advanced SubStation Alpha, centisecond stamps, one `Default` style built from
 //!   an [`AssStyle`] (font, size, colours, outline, position, margins).
-//! - [`json`]: the whole transcript (segments with timed words) and the cues.
+//! - `json`: the whole transcript (segments with timed words) and the cues.
 //! - [`txt`]: a plain transcript, one sentence per line, paragraphs at long pauses.
 //!
 //! Every cue list is valid in every format: the writers leave out cues that are empty or
@@ -50,10 +50,15 @@ pub use ass::{AssPosition, AssStyle, AssStyleError};
 /// An output format selectable with `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
+    /// SubRip (`.srt`), see [`srt`].
     Srt,
+    /// WebVTT (`.vtt`), see [`vtt`].
     Vtt,
+    /// Advanced SubStation Alpha (`.ass`), styled by [`Doc::style`]; see [`ass`].
     Ass,
+    /// The transcript with its timed words and the cues (`.json`).
     Json,
+    /// A plain transcript (`.txt`), see [`txt`].
     Txt,
 }
 
@@ -125,6 +130,7 @@ pub struct Doc<'a> {
     pub model: &'a str,
     /// Length of the media.
     pub duration: Time,
+    /// What was recognised: JSON writes it whole, with every timed word.
     pub transcript: &'a Transcript,
     /// Sorted, non-overlapping cues.
     pub cues: &'a [Cue],

@@ -1,5 +1,6 @@
 //! SubRip (`.srt`): 1-based counters, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, blank-line separated.
-//! [`render`] writes it (via srtlib); [`parse`] reads it back (`align --script`).
+//! `render` writes it (via srtlib, for [`super::render`]); [`parse`] reads it back
+//! (`align --script`).
 
 use srtlib::{ParsingError, Subtitle, Subtitles, Timestamp};
 

@@ -8,7 +8,7 @@
 //!   the full-width `。` `？` `！`) when the next word doesn't start in lower case, except
 //!   after a few abbreviations (`Mr.`, `Dr.`, `e.g.`);
 //! - paragraphs separated by a blank line where the speaker paused for at least
-//!   [`PARAGRAPH_PAUSE`] (that also ends a line without punctuation, so unpunctuated
+//!   `PARAGRAPH_PAUSE` (2 s; that also ends a line without punctuation, so unpunctuated
 //!   speech, as whisper sometimes gives for Chinese, still breaks at its pauses).
 //!
 //! Words are joined as the language writes them: a space between Latin words, nothing next
