@@ -10,7 +10,6 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::schema::{fields_of, Preset, SECTIONS};
-use crate::media::render::RenderOptions;
 
 /// A bad value, named by its key path (`render.crf`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -33,29 +32,6 @@ fn join_field(field: &str, message: &str) -> String {
         }
         _ => format!("{field}: {message}"),
     }
-}
-
-/// The `[render]` key a render options message is about. Unlike the other stages (which
-/// return an [`InvalidField`](crate::config::InvalidField)), `RenderOptions::validate` in
-/// media/ returns a bare message: the first key of the table it mentions as a word, else a key
-/// its wording implies, else `?`.
-pub(super) fn render_field(message: &str) -> &'static str {
-    let mentioned = fields_of::<RenderOptions>()
-        .iter()
-        .filter_map(|f| word_at(message, f).map(|i| (i, *f)))
-        .min();
-    if let Some((_, f)) = mentioned {
-        return f;
-    }
-    const IMPLIED: &[(&str, &str)] = &[
-        ("video encoder", "video_codec"),
-        ("audio encoder", "audio_codec"),
-        ("audio bit rate", "audio_bitrate"),
-    ];
-    IMPLIED
-        .iter()
-        .find(|(words, _)| message.contains(words))
-        .map_or("?", |(_, f)| f)
 }
 
 /// Where `word` occurs in `s` not as part of a longer identifier.

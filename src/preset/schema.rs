@@ -5,7 +5,7 @@
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::diagnostics::{render_field, InvalidValue};
+use super::diagnostics::InvalidValue;
 use crate::asr::{TranscribeOptions, WhisperOptions};
 use crate::config::InvalidField;
 use crate::edit::export::Export;
@@ -324,16 +324,15 @@ impl Preset {
                         .into(),
             });
         }
-        // RenderOptions (media/) reports a bare message; the key is read from its wording.
-        self.render.validate().map_err(|e| {
-            let message = match e {
-                RenderError::Options(m) => m,
-                other => other.to_string(),
-            };
-            InvalidValue {
-                field: format!("render.{}", render_field(&message)),
-                message,
-            }
+        self.render.validate().map_err(|e| match e {
+            RenderError::Options(f) => InvalidValue {
+                field: format!("render.{}", f.field),
+                message: f.message,
+            },
+            other => InvalidValue {
+                field: "render".into(),
+                message: other.to_string(),
+            },
         })
     }
 }
@@ -526,6 +525,22 @@ mod tests {
             ("min_clip", cut(|p| p.min_clip = NEG)),
             ("threshold", cut(|p| p.threshold = Threshold::Db(1.0))),
             ("fillers", cut(|p| p.fillers.words = vec!["...".into()])),
+        ]);
+        let render = |set: fn(&mut RenderOptions)| match with(set).validate() {
+            Err(RenderError::Options(f)) => Err(f),
+            other => other.map_err(|e| InvalidField::new("?", e.to_string())),
+        };
+        check::<RenderOptions>(&[
+            // A codec's name that is also a key (crf) still names the codec's key.
+            ("video_codec", render(|r| r.video_codec = "crf".into())),
+            ("video_codec", render(|r| r.video_codec = "aac".into())),
+            ("crf", render(|r| r.crf = 99)),
+            ("preset", render(|r| r.preset = "fastest".into())),
+            ("audio_codec", render(|r| r.audio_codec = Some("libx264".into()))),
+            ("audio_codec", render(|r| r.audio_codec = Some("nope".into()))),
+            ("audio_bitrate", render(|r| r.audio_bitrate = Some(1))),
+            ("fade", render(|r| r.fade = NEG)),
+            ("threads", render(|r| r.threads = 65)),
         ]);
     }
 

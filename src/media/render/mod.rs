@@ -92,6 +92,7 @@ use ffmpeg::encoder;
 
 use self::job::Job;
 use super::{check_input, init, same_file, MediaError};
+use crate::config::InvalidField;
 use crate::time::{Span, Time};
 
 /// Codec settings of a render. Every field has a default (`#[serde(default)]`), so a preset
@@ -158,53 +159,65 @@ const X264_PRESETS: [&str; 10] = [
 impl RenderOptions {
     /// Checks values and that the named encoders exist in this FFmpeg.
     pub(crate) fn validate(&self) -> Result<(), RenderError> {
-        let bad = |m: String| Err(RenderError::Options(m));
-        init().map_err(RenderError::Options)?;
+        init().map_err(RenderError::Ffmpeg)?;
+        self.check().map_err(RenderError::Options)
+    }
+
+    /// The first field that cannot be used, and why.
+    fn check(&self) -> Result<(), InvalidField> {
+        let bad = |field, message: String| Err(InvalidField::new(field, message));
         match encoder::find_by_name(&self.video_codec) {
             Some(c) if c.is_video() => {}
-            Some(_) => return bad(format!("{} is not a video encoder", self.video_codec)),
+            Some(_) => {
+                let m = format!("{} is not a video encoder", self.video_codec);
+                return bad("video_codec", m);
+            }
             None => {
-                return bad(format!(
+                let m = format!(
                     "unknown video encoder {:?} (not in this FFmpeg build)",
                     self.video_codec
-                ))
+                );
+                return bad("video_codec", m);
             }
         }
         let x26x = matches!(self.video_codec.as_str(), "libx264" | "libx265");
         let max_crf = if x26x { 51 } else { 63 };
         if self.crf > max_crf {
-            return bad(format!("crf {} is out of range 0..={max_crf}", self.crf));
+            return bad(
+                "crf",
+                format!("crf {} is out of range 0..={max_crf}", self.crf),
+            );
         }
         if x26x && !X264_PRESETS.contains(&self.preset.as_str()) {
-            return bad(format!(
+            let m = format!(
                 "unknown preset {:?} (one of {})",
                 self.preset,
                 X264_PRESETS.join(", ")
-            ));
+            );
+            return bad("preset", m);
         }
         if let Some(a) = &self.audio_codec {
             match encoder::find_by_name(a) {
                 Some(c) if c.is_audio() => {}
-                Some(_) => return bad(format!("{a} is not an audio encoder")),
+                Some(_) => return bad("audio_codec", format!("{a} is not an audio encoder")),
                 None => {
-                    return bad(format!(
-                        "unknown audio encoder {a:?} (not in this FFmpeg build)"
-                    ))
+                    let m = format!("unknown audio encoder {a:?} (not in this FFmpeg build)");
+                    return bad("audio_codec", m);
                 }
             }
         }
         if let Some(b) = self.audio_bitrate {
             if !(6_000..=1_536_000).contains(&b) {
-                return bad(format!(
-                    "audio bit rate {b} b/s is out of range 6000..=1536000"
-                ));
+                let m = format!("audio bit rate {b} b/s is out of range 6000..=1536000");
+                return bad("audio_bitrate", m);
             }
         }
         if self.fade < Time::ZERO || self.fade > Time::from_millis(1_000) {
-            return bad(format!("fade {} is out of range 0..=1s", self.fade));
+            return bad("fade", format!("fade {} is out of range 0..=1s", self.fade));
         }
         if self.threads > 64 {
-            return bad(format!("threads {} is out of range 0..=64", self.threads));
+            let m = format!("threads {} is out of range 0..=64", self.threads);
+            return bad("threads", m);
         }
         Ok(())
     }
@@ -237,9 +250,12 @@ pub enum RenderError {
     /// The input cannot be opened or read (missing, not media, …).
     #[error(transparent)]
     Input(#[from] MediaError),
-    /// Invalid [`RenderOptions`].
+    /// Invalid [`RenderOptions`]: the field and why.
     #[error("invalid render options: {0}")]
-    Options(String),
+    Options(InvalidField),
+    /// FFmpeg's libraries could not be initialised.
+    #[error("FFmpeg cannot start: {0}")]
+    Ffmpeg(String),
     /// No keep span overlaps the media.
     #[error("{}: nothing to keep (no keep span overlaps the media, which lasts {duration})", .path.display())]
     NothingToKeep {
@@ -301,7 +317,7 @@ impl RenderError {
     pub fn path(&self) -> Option<&Path> {
         match self {
             RenderError::Input(e) => Some(e.path()),
-            RenderError::Options(_) => None,
+            RenderError::Options(_) | RenderError::Ffmpeg(_) => None,
             RenderError::NothingToKeep { path, .. }
             | RenderError::Unsupported { path, .. }
             | RenderError::Decode { path, .. }
