@@ -58,12 +58,12 @@ pub struct CutJob {
 
 impl CutJob {
     /// The cut a preset describes. Without captions (`captions = false`) there are no words,
-    /// so nothing is cut by word: every word cut ([`crate::edit::cuts::WORD_CUTS`]) is off.
+    /// so nothing is cut by word: every word cut ([`crate::edit::WORD_CUTS`]) is off.
     pub fn from_preset(p: &Preset, timeline: Option<TimelineOut>, dry_run: bool) -> CutJob {
         let params = if p.captions {
             p.cut.clone()
         } else {
-            crate::edit::cuts::without_word_cuts(&p.cut)
+            p.cut.without_word_cuts()
         };
         CutJob {
             params,

@@ -536,8 +536,14 @@ mod tests {
             ("video_codec", render(|r| r.video_codec = "aac".into())),
             ("crf", render(|r| r.crf = 99)),
             ("preset", render(|r| r.preset = "fastest".into())),
-            ("audio_codec", render(|r| r.audio_codec = Some("libx264".into()))),
-            ("audio_codec", render(|r| r.audio_codec = Some("nope".into()))),
+            (
+                "audio_codec",
+                render(|r| r.audio_codec = Some("libx264".into())),
+            ),
+            (
+                "audio_codec",
+                render(|r| r.audio_codec = Some("nope".into())),
+            ),
             ("audio_bitrate", render(|r| r.audio_bitrate = Some(1))),
             ("fade", render(|r| r.fade = NEG)),
             ("threads", render(|r| r.threads = 65)),

@@ -46,7 +46,7 @@ use crate::time::Time;
 
 pub use cuts::FillerSet;
 pub(crate) use cuts::Reason;
-pub use plan::{plan, CutParams, EditPlan};
+pub use plan::{plan, CutParams, EditPlan, WordCut, WORD_CUTS};
 pub use timemap::{Piece, TimeMap};
 
 /// A video frame rate as an exact fraction (`30000/1001` for NTSC 29.97), reduced.

@@ -22,7 +22,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::cuts::{find_cuts, FillerSet, ReasonKind, Removed};
+use super::cuts::{fillers, find_cuts, repeats, FillerSet, Marks, ReasonKind, Removed};
 use super::timemap::TimeMap;
 use super::Reason;
 use super::{de_duration, FrameGrid};
@@ -73,7 +73,57 @@ impl Default for CutParams {
     }
 }
 
+/// A cut found in the transcript's words: its detector (in [`super::cuts`]) and the knob of
+/// [`CutParams`] that turns it on.
+pub struct WordCut {
+    /// Its name in messages.
+    pub name: &'static str,
+    /// Whether `p` turns it on.
+    enabled: fn(&CutParams) -> bool,
+    /// Turns it off in `p`.
+    disable: fn(&mut CutParams),
+    /// Marks the words it removes, for a transcript in `language`. Words an earlier cut
+    /// marked stay as they are.
+    mark: fn(&mut Marks, &str, &CutParams),
+}
+
+/// Every word-based cut, in the order they mark words (a filler is never also a repeat).
+pub const WORD_CUTS: &[WordCut] = &[
+    WordCut {
+        name: "fillers",
+        enabled: |p| !p.fillers.is_none(),
+        disable: |p| p.fillers = FillerSet::none(),
+        mark: |m, language, p| fillers::mark_fillers(m, &p.fillers.lexicon(language)),
+    },
+    WordCut {
+        name: "repeats",
+        enabled: |p| p.remove_repeats,
+        disable: |p| p.remove_repeats = false,
+        mark: |m, _, _| repeats::mark_repeats(m),
+    },
+];
+
 impl CutParams {
+    /// These parameters with every word-based cut of [`WORD_CUTS`] off: the cut of a run
+    /// without a transcript (`--no-captions`).
+    pub fn without_word_cuts(&self) -> CutParams {
+        let mut p = self.clone();
+        for c in WORD_CUTS {
+            (c.disable)(&mut p);
+        }
+        p
+    }
+
+    /// The words to cut in `words` (a transcript in `language`): every cut of [`WORD_CUTS`]
+    /// these parameters turn on, in order. Sorted; see [`super::cuts`].
+    pub fn word_cuts(&self, words: &[Word], language: &str) -> Vec<Removed> {
+        find_cuts(words, |m| {
+            for c in WORD_CUTS.iter().filter(|c| (c.enabled)(self)) {
+                (c.mark)(m, language, self);
+            }
+        })
+    }
+
     /// Why these parameters cannot be used, naming the field.
     pub fn validate(&self) -> Result<(), InvalidField> {
         let check = |name: &'static str, v: Time, max_s: i64| {
@@ -276,7 +326,7 @@ pub fn plan<G: Into<FrameGrid>>(
     let speech = intersection(speech, &[within]);
 
     // 1. Word cuts, out of the speech.
-    let mut cuts = find_cuts(words, language, p);
+    let mut cuts = p.word_cuts(words, language);
     cuts.retain_mut(|c| match c.span.intersect(&within) {
         Some(s) => {
             c.span = s;
@@ -339,6 +389,25 @@ pub fn plan<G: Into<FrameGrid>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_word_cuts_turns_every_word_cut_off_and_keeps_the_rest() {
+        let on = CutParams {
+            fillers: "both,like".parse().unwrap(),
+            remove_repeats: true,
+            ..CutParams::default()
+        };
+        assert!(
+            WORD_CUTS.iter().all(|c| (c.enabled)(&on)),
+            "the test turns every cut on"
+        );
+        let off = on.without_word_cuts();
+        for c in WORD_CUTS {
+            assert!(!(c.enabled)(&off), "{} is still on", c.name);
+        }
+        assert_eq!(off.min_silence, on.min_silence);
+        assert_eq!(off.margin_before, on.margin_before);
+    }
     use crate::edit::FrameRate;
     use crate::time::merge_gaps;
 
@@ -664,7 +733,7 @@ mod tests {
             }
             assert_eq!(pl.saved() + pl.kept(), d);
 
-            let cuts = find_cuts(&words, "", &p);
+            let cuts = p.word_cuts(&words, "");
             let cut_spans = normalize(&cuts.iter().map(|c| c.span).collect::<Vec<_>>());
             let frame = pl.grid.map_or(Time::ZERO, |g| g.rate.time_of(1));
             // On the frame grid (or at the media's start and end).

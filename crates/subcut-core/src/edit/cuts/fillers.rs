@@ -25,19 +25,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Marks, Reason, WordCut};
+use super::{Marks, Reason};
 use crate::config::InvalidField;
 use crate::time::Time;
 use crate::transcript::Word;
-
-/// The filler cut in [`super::WORD_CUTS`]: on unless `fillers = "none"` (or no list applies
-/// to the transcript's language).
-pub(crate) const CUT: WordCut = WordCut {
-    name: "fillers",
-    enabled: |p| !p.fillers.is_none(),
-    disable: |p| p.fillers = FillerSet::none(),
-    mark: |m, language, p| mark_fillers(m, &p.fillers.lexicon(language)),
-};
 
 /// English fillers (before [`fold`]ing; stretched spellings such as "ummm" match too).
 const ENGLISH: &[&str] = &["um", "uh", "uhm", "er", "erm", "ah", "hmm", "mm"];
@@ -264,7 +255,8 @@ fn ends_with_punctuation(text: &str) -> bool {
         .is_some_and(|c| !c.is_alphanumeric())
 }
 
-fn mark_fillers(m: &mut Marks, lex: &Lexicon) {
+/// Marks the fillers of `lex` (the lists that apply to the transcript's language).
+pub(crate) fn mark_fillers(m: &mut Marks, lex: &Lexicon) {
     if lex.is_empty() {
         return;
     }

@@ -1,20 +1,23 @@
-//! Why parts of a recording go: the [`Reason`] of every removed span, and the cuts found in
-//! the transcript's words ([`WORD_CUTS`]: `fillers`, `repeats`), which `find_cuts`
-//! runs in order. Silence is not found here: it is what the plan leaves between speech.
+//! Why parts of a recording go: the [`Reason`] of every removed span, and the detectors that
+//! find cuts in the transcript's words (`fillers`, `repeats`). Silence is not found here: it
+//! is what the plan leaves between speech.
 //!
-//! A new word-based cut is a file here with a [`WordCut`] constant, a [`Reason`] variant (and
-//! its [`ReasonKind`]), an entry in [`WORD_CUTS`], and the knob it reads in
-//! [`CutParams`]. A cut without captions (`--no-captions`) turns every
-//! entry of [`WORD_CUTS`] off ([`without_word_cuts`]).
+//! A detector is a `mark` function over [`Marks`] (the words in time order and what earlier
+//! detectors decided); `find_cuts` runs the ones it is given and turns the marked words
+//! into [`Removed`] spans. Which detectors run, and with which knobs, is the table
+//! [`WORD_CUTS`](crate::edit::WORD_CUTS) next to [`CutParams`](crate::edit::CutParams),
+//! so this module knows nothing of the parameters (the dependency goes one way: plan → cuts).
+//!
+//! A new word-based cut is a file here with its `mark` function, a [`Reason`] variant (and its
+//! [`ReasonKind`]), and an entry in `WORD_CUTS` with the knob it reads in `CutParams`.
 
-mod fillers;
-mod repeats;
+pub(crate) mod fillers;
+pub(crate) mod repeats;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::edit::CutParams;
 use crate::time::{Span, Time};
 use crate::transcript::Word;
 
@@ -91,24 +94,8 @@ pub struct Removed {
     pub reason: Reason,
 }
 
-/// A cut found in the transcript's words.
-pub struct WordCut {
-    /// Its name in messages.
-    pub name: &'static str,
-    /// Whether `p` turns it on.
-    enabled: fn(&CutParams) -> bool,
-    /// Turns it off in `p`.
-    disable: fn(&mut CutParams),
-    /// Marks the words it removes, for a transcript in `language`. Words an earlier cut
-    /// marked stay as they are.
-    mark: fn(&mut Marks, &str, &CutParams),
-}
-
-/// Every word-based cut, in the order they mark words (a filler is never also a repeat).
-pub const WORD_CUTS: &[WordCut] = &[fillers::CUT, repeats::CUT];
-
 /// The words of a transcript in time order, with what the cuts decided so far.
-struct Marks<'a> {
+pub struct Marks<'a> {
     /// The words, sorted by `(start, end)`.
     words: &'a [&'a Word],
     /// Each word [`fillers::normalize`]d.
@@ -117,32 +104,20 @@ struct Marks<'a> {
     reason: &'a mut [Option<Reason>],
 }
 
-/// `p` with every word-based cut off: the cut of a run without a transcript.
-pub fn without_word_cuts(p: &CutParams) -> CutParams {
-    let mut p = p.clone();
-    for c in WORD_CUTS {
-        (c.disable)(&mut p);
-    }
-    p
-}
-
-/// The words to cut: every enabled cut of [`WORD_CUTS`] over `words` (a transcript in
-/// `language`). Each cut is the word's own `[start, end)` clamped so that it never reaches
-/// into a word that stays; a run of consecutive cut words is one contiguous stretch (one
-/// [`Removed`] per word). Sorted.
-pub(crate) fn find_cuts(words: &[Word], language: &str, p: &CutParams) -> Vec<Removed> {
+/// The words to cut: `mark` runs the detectors over `words` (sorted by `(start, end)`). Each
+/// cut is the word's own `[start, end)` clamped so that it never reaches into a word that
+/// stays; a run of consecutive cut words is one contiguous stretch (one [`Removed`] per word).
+/// Sorted.
+pub(crate) fn find_cuts(words: &[Word], mark: impl FnOnce(&mut Marks)) -> Vec<Removed> {
     let mut w: Vec<&Word> = words.iter().collect();
     w.sort_by_key(|w| (w.start, w.end));
     let norm: Vec<String> = w.iter().map(|w| fillers::normalize(&w.text)).collect();
     let mut reason: Vec<Option<Reason>> = vec![None; w.len()];
-    let mut marks = Marks {
+    mark(&mut Marks {
         words: &w,
         norm: &norm,
         reason: &mut reason,
-    };
-    for c in WORD_CUTS.iter().filter(|c| (c.enabled)(p)) {
-        (c.mark)(&mut marks, language, p);
-    }
+    });
     cut_spans(&w, &reason)
 }
 
@@ -192,6 +167,7 @@ fn cut_spans(w: &[&Word], reason: &[Option<Reason>]) -> Vec<Removed> {
 mod tests {
     use super::fillers::{fold, normalize};
     use super::*;
+    use crate::edit::CutParams;
 
     fn words(spec: &[(&str, i64, i64)]) -> Vec<Word> {
         spec.iter()
@@ -210,7 +186,7 @@ mod tests {
             remove_repeats: rep,
             ..CutParams::default()
         };
-        find_cuts(ws, lang, &p)
+        p.word_cuts(ws, lang)
             .into_iter()
             .map(|r| {
                 (
@@ -411,25 +387,6 @@ mod tests {
 #[cfg(test)]
 mod word_cut_tests {
     use super::*;
-
-    #[test]
-    fn without_word_cuts_turns_every_word_cut_off_and_keeps_the_rest() {
-        let on = CutParams {
-            fillers: "both,like".parse().unwrap(),
-            remove_repeats: true,
-            ..CutParams::default()
-        };
-        assert!(
-            WORD_CUTS.iter().all(|c| (c.enabled)(&on)),
-            "the test turns every cut on"
-        );
-        let off = without_word_cuts(&on);
-        for c in WORD_CUTS {
-            assert!(!(c.enabled)(&off), "{} is still on", c.name);
-        }
-        assert_eq!(off.min_silence, on.min_silence);
-        assert_eq!(off.margin_before, on.margin_before);
-    }
 
     #[test]
     fn only_silence_is_found_without_words() {

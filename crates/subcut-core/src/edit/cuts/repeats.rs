@@ -8,17 +8,9 @@
 //! Chinese character repeated counts as a stutter only for the pronouns and function words
 //! speakers stumble on ([`CJK_STUTTER`]: 我我, 这这, 就就 …).
 
-use super::{Marks, Reason, WordCut};
+use super::{Marks, Reason};
 use crate::time::Time;
 use crate::transcript::is_cjk;
-
-/// The repeat cut in [`super::WORD_CUTS`]: on with `remove_repeats` (`--remove-repeats`).
-pub(crate) const CUT: WordCut = WordCut {
-    name: "repeats",
-    enabled: |p| p.remove_repeats,
-    disable: |p| p.remove_repeats = false,
-    mark: |m, _, _| mark_repeats(m),
-};
 
 /// Single Chinese characters whose immediate repetition is a stutter, not reduplication.
 const CJK_STUTTER: &str = "我你他她它这那就在有不也都还要会可能把被让给和跟但因所如然";
@@ -30,7 +22,9 @@ const DELIBERATE_DOUBLES: &[&str] = &[
 /// Copies further apart than this are not a stutter.
 const REPEAT_MAX_GAP: Time = Time::from_millis(1000);
 
-fn mark_repeats(m: &mut Marks) {
+/// Marks the first copy of each immediately repeated word or phrase among the words no
+/// earlier detector marked.
+pub(crate) fn mark_repeats(m: &mut Marks) {
     let (w, norm, reason) = (m.words, m.norm, &mut *m.reason);
     // The words that stay after filler removal and have letters.
     let seq: Vec<usize> = (0..w.len())
