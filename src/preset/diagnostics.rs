@@ -9,30 +9,7 @@ use std::path::PathBuf;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::schema::{fields_of, Preset, SECTIONS};
-
-/// A bad value, named by its key path (`render.crf`).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}", join_field(.field, .message))]
-pub struct InvalidValue {
-    /// `section.key`, or the top-level key.
-    pub field: String,
-    /// What is wrong and what is allowed.
-    pub message: String,
-}
-
-/// `render.crf` + `crf 99 is out of range` → `render.crf 99 is out of range`; otherwise
-/// `field: message`.
-fn join_field(field: &str, message: &str) -> String {
-    let key = field.rsplit('.').next().unwrap_or(field);
-    match message.strip_prefix(key) {
-        Some(rest) if rest.starts_with(' ') => format!("{field}{rest}"),
-        _ if message.starts_with("is ") || message.starts_with("must ") => {
-            format!("{field} {message}")
-        }
-        _ => format!("{field}: {message}"),
-    }
-}
+use super::schema::{fields_of, join_field, Preset, SECTIONS};
 
 /// Where `word` occurs in `s` not as part of a longer identifier.
 fn word_at(s: &str, word: &str) -> Option<usize> {

@@ -59,7 +59,8 @@ mod library;
 mod schema;
 mod show;
 
-pub use diagnostics::{InvalidValue, KeyHint, Location, PresetError};
+pub use diagnostics::{KeyHint, Location, PresetError};
 pub use library::Library;
 pub(crate) use library::{list, load, show, Origin};
+pub use schema::InvalidValue;
 pub use schema::{Caption, Mode, Preset};

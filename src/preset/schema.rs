@@ -5,7 +5,6 @@
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::diagnostics::InvalidValue;
 use crate::asr::{TranscribeOptions, WhisperOptions};
 use crate::config::InvalidField;
 use crate::edit::export::Export;
@@ -334,6 +333,29 @@ impl Preset {
                 message: other.to_string(),
             },
         })
+    }
+}
+
+/// A bad value, named by its key path (`render.crf`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", join_field(.field, .message))]
+pub struct InvalidValue {
+    /// `section.key`, or the top-level key.
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+/// `render.crf` + `crf 99 is out of range` → `render.crf 99 is out of range`; otherwise
+/// `field: message`.
+pub(super) fn join_field(field: &str, message: &str) -> String {
+    let key = field.rsplit('.').next().unwrap_or(field);
+    match message.strip_prefix(key) {
+        Some(rest) if rest.starts_with(' ') => format!("{field}{rest}"),
+        _ if message.starts_with("is ") || message.starts_with("must ") => {
+            format!("{field} {message}")
+        }
+        _ => format!("{field}: {message}"),
     }
 }
 
