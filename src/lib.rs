@@ -4,33 +4,35 @@
 //! timing logic lives in the `subcut-core` crate (no FFmpeg, no whisper, no I/O) and is
 //! re-exported here under the same names: [`time`], [`transcript`], [`analysis`],
 //! [`subtitle`], [`edit`], [`config`]. [`media`] (FFmpeg) and [`asr`] (whisper.cpp) are the
-//! edges; [`pipeline`] sequences the stages for one input.
+//! edges; [`preset`] describes a whole job in a TOML file.
 //!
 //! ```text
 //! media::decode_audio → analysis::speech_spans → asr::Transcriber::transcribe_windows
-//!   → subtitle::segment → subtitle::format::render → output::Staged (atomic)
-//! cut: edit::plan → edit::export::render, timeline::draw, media::render::render
+//!   → subtitle::segment → subtitle::format::render → atomic output files
+//! cut: edit::plan → edit::export::render, the timeline picture, media::render::render
 //! ```
 //!
-//! The command line (`cli`: clap definitions; `commands`: flags + preset → jobs, the batch
-//! runner, the summary) is private to the binary's entry point and not library API.
+//! The application is private to the binary's entry point and not library API: the command
+//! line (`cli`: clap definitions; `commands`: flags + preset → jobs, the batch runner, the
+//! summary), `pipeline` (the stages for one input, in sequence), `output` (atomic staged
+//! writes), `timeline` (the picture), `watch` (the watch folder), `inputs`, `error`.
 
 #![warn(missing_docs)]
 
 pub use subcut_core::{analysis, config, edit, subtitle, time, transcript};
 
 pub mod asr;
-pub mod error;
 pub mod media;
-pub mod output;
-pub mod pipeline;
 pub mod preset;
-pub mod timeline;
 
 mod cli;
 mod commands;
-pub(crate) mod inputs;
-pub(crate) mod watch;
+mod error;
+mod inputs;
+mod output;
+mod pipeline;
+mod timeline;
+mod watch;
 
 #[cfg(test)]
 pub(crate) use subcut_core::testutil;

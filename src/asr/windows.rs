@@ -55,7 +55,7 @@ pub(crate) const TAIL: Time = Time::from_millis(300);
 /// sound leaves no gap to cut in.
 pub(crate) const QUIET_SEARCH: Time = Time::from_millis(3_000);
 
-/// The pieces [`listen`](crate::pipeline::listen) transcribes with `opts`: `speech_pieces`,
+/// The pieces `pipeline::listen` transcribes with `opts`: `speech_pieces`,
 /// or the whole input tiled by `tile` when [`TranscribeOptions::speech_only`] is off (for
 /// benchmarks and comparisons). `loud` is the input's loudness (see `tile`).
 pub fn pieces_for(

@@ -77,15 +77,7 @@ pub(crate) fn io_why(e: &std::io::Error) -> String {
     }
 }
 
-/// Whether `a` and `b` name the same existing file.
-// `crate::output` has the same private helper; one of the two can import the other once
-// it is `pub(crate)` there.
-pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
+pub(crate) use crate::output::same_file;
 
 /// Keeps FFmpeg quiet: nothing is printed; the last error line per thread is remembered.
 mod log_capture {

@@ -267,20 +267,6 @@ pub fn caption(
     })
 }
 
-/// Captions many inputs, `jobs` at a time, calling `on(index, event)` for progress.
-/// Results come back in input order; one failure never stops the others.
-pub fn caption_all(
-    inputs: &[PathBuf],
-    job: &CaptionJob,
-    engine: &dyn Transcriber,
-    jobs: usize,
-    on: &(dyn Fn(usize, Event) + Sync),
-) -> Vec<Result<Outcome>> {
-    run_all(inputs, jobs, &|i, p| {
-        caption(p, job, engine, &mut |e| on(i, e))
-    })
-}
-
 /// Runs `one(index, input)` over many inputs, `jobs` at a time, results in input order.
 pub fn run_all(
     inputs: &[PathBuf],

@@ -309,7 +309,12 @@ fn subtract(a: &[Span], b: &[Span], within: Span) -> Vec<Span> {
 /// `words` in `language` (for fillers and repeats; may be empty). With a video frame `grid`
 /// (a [`FrameGrid`]: the renderer's rate and first-frame time, or just a
 /// [`FrameRate`](super::FrameRate) for a video starting at 0) and `p.snap_to_frames`, cuts
-/// lie on it; pass `None::<FrameGrid>` for audio. The steps are in the `edit::plan` module docs.
+/// lie on it; pass `None::<FrameGrid>` for audio.
+///
+/// The steps: word cuts out of the speech (never into a word that stays); silences shorter
+/// than `min_silence` stay; pieces shorter than `min_clip` go unless they hold a word;
+/// margins around each piece (a margin never brings a cut word back); outwards onto the
+/// frame grid.
 pub fn plan<G: Into<FrameGrid>>(
     duration: Time,
     speech: &[Span],

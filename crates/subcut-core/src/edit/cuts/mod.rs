@@ -63,16 +63,6 @@ pub enum ReasonKind {
     Repeat,
 }
 
-impl ReasonKind {
-    /// Whether cuts of this kind are found in the transcript's words (and so need captions).
-    pub fn needs_words(self) -> bool {
-        match self {
-            ReasonKind::Silence => false,
-            ReasonKind::Filler | ReasonKind::Repeat => true,
-        }
-    }
-}
-
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -381,16 +371,5 @@ mod tests {
         let from_str: FillerSet = serde_json::from_str(r#""auto""#).unwrap();
         assert_eq!(from_str, FillerSet::auto());
         assert_eq!(serde_json::to_string(&f).unwrap(), r#""both,那个""#);
-    }
-}
-
-#[cfg(test)]
-mod word_cut_tests {
-    use super::*;
-
-    #[test]
-    fn only_silence_is_found_without_words() {
-        assert!(!ReasonKind::Silence.needs_words());
-        assert!(ReasonKind::Filler.needs_words() && ReasonKind::Repeat.needs_words());
     }
 }
