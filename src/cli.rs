@@ -172,7 +172,8 @@ pub(crate) struct CaptionArgs {
     /// Longest time a cue stays on screen, seconds [default: 7].
     #[arg(long, value_name = "SECONDS", help_heading = "Subtitle rules")]
     pub(crate) max_duration: Option<f64>,
-    /// Frame rate the frame-based timing rules (gaps, lead, linger) refer to [default: 24].
+    /// Frame rate the frame-based timing rules (gaps, lead, linger) refer to [default: 24]; for
+    /// an audio-only cut also the rate its cuts and editor exports are on [default: 30].
     #[arg(long, value_name = "FPS", help_heading = "Subtitle rules")]
     pub(crate) fps: Option<f64>,
     /// Chinese characters: convert to Simplified, or keep what the recogniser wrote [default: simplified].
@@ -213,7 +214,9 @@ pub(crate) struct CutArgs {
     /// (the same job as auto-editor, and much faster than a captioned cut).
     #[arg(long, help_heading = "Cutting", conflicts_with_all = ["burn_in", "remove_repeats"])]
     pub(crate) no_captions: bool,
-    /// Write the cut list for editors: json (NAME.cutlist.json), edl, fcpxml.
+    /// Write the cut list for editors: json (NAME.cutlist.json), edl (CMX3600: Resolve,
+    /// Premiere, Avid), fcpxml (Final Cut Pro, Resolve), premiere (NAME.xml, Final Cut Pro 7
+    /// XML: Premiere Pro, Resolve), otio (OpenTimelineIO).
     #[arg(
         long,
         value_name = "LIST",

@@ -162,7 +162,15 @@ pub(super) fn cut_job(p: &Preset, flags: Option<&CutArgs>, n_args: usize) -> Res
         Some(Some(path)) => Some(TimelineOut::File(path.clone())),
     };
     let dry_run = flags.is_some_and(|f| f.dry_run);
-    Ok(CutJob::from_preset(p, timeline, dry_run))
+    let mut job = CutJob::from_preset(p, timeline, dry_run);
+    // `--fps` is also the timeline rate of audio-only cuts (30 without it).
+    if let Some(v) = flags.and_then(|f| f.caption.fps) {
+        job.audio_fps = v
+            .to_string()
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--fps {v}: {e}"))?;
+    }
+    Ok(job)
 }
 
 /// What a caption-like command needs before it touches any input: the job and the engine

@@ -38,6 +38,10 @@ pub struct MediaInfo {
     pub video: Option<VideoInfo>,
     /// The audio stream, `None` for silent video.
     pub audio: Option<AudioInfo>,
+    /// The embedded start timecode as FFmpeg reports it (`10:00:00:00`, `01:00:00;00` for
+    /// drop-frame): the `timecode` tag of the video stream, else of the container, else of
+    /// a timecode (`tmcd`) or other data stream. `None` when the file has none.
+    pub timecode: Option<String>,
 }
 
 /// The video stream the renderer would use (cover art is not video).
@@ -67,6 +71,9 @@ pub struct VideoInfo {
     pub rotation: f64,
     /// Where the video stream starts on the player timeline.
     pub start: Time,
+    /// The number of frames, when the container says (`nb_frames`), else from the stream's
+    /// duration at [`frame_rate`](Self::frame_rate); `None` when neither is known.
+    pub frames: Option<i64>,
 }
 
 /// A ratio `num / den` as FFmpeg gives it (not reduced), e.g. the sample aspect ratio.
@@ -258,6 +265,15 @@ pub(crate) fn describe(ictx: &format::context::Input, path: &Path) -> MediaInfo 
             .filter(|r| r.is_finite())
             .map(|r| if r == 0.0 { 0.0 } else { r })
             .unwrap_or(0.0);
+        let frames = match st.frames() {
+            n if n > 0 => Some(n),
+            _ => match (st.duration(), frame_rate(cfr.unwrap_or(avg))) {
+                (d, Some(fps)) if d > 0 && d != ffi::AV_NOPTS_VALUE => {
+                    Some(fps.frame_round(Time(d.rescale(st.time_base(), MICROS))))
+                }
+                _ => None,
+            },
+        };
         VideoInfo {
             codec: p.id().name().to_string(),
             width: w,
@@ -270,6 +286,7 @@ pub(crate) fn describe(ictx: &format::context::Input, path: &Path) -> MediaInfo 
             variable_frame_rate: cfr.is_none(),
             rotation,
             start: start_of(&st),
+            frames,
         }
     });
     let audio = ictx.streams().best(media::Type::Audio).map(|st| {
@@ -307,6 +324,7 @@ pub(crate) fn describe(ictx: &format::context::Input, path: &Path) -> MediaInfo 
             start: start_of(&st),
         }
     });
+    let timecode = start_timecode(ictx, video_stream(ictx));
     MediaInfo {
         duration: Time(ictx.duration().max(0)),
         format: ictx.format().name().to_string(),
@@ -316,7 +334,27 @@ pub(crate) fn describe(ictx: &format::context::Input, path: &Path) -> MediaInfo 
             .unwrap_or_default(),
         video,
         audio,
+        timecode,
     }
+}
+
+/// The embedded start timecode (see [`MediaInfo::timecode`]): the video stream's
+/// `timecode` tag, the container's, or a data stream's (MOV/MP4 `tmcd` tracks).
+fn start_timecode(ictx: &format::context::Input, video: Option<usize>) -> Option<String> {
+    let tag = |m: ffmpeg::DictionaryRef| -> Option<String> {
+        m.get("timecode")
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    };
+    video
+        .and_then(|i| ictx.stream(i))
+        .and_then(|st| tag(st.metadata()))
+        .or_else(|| tag(ictx.metadata()))
+        .or_else(|| {
+            ictx.streams()
+                .filter(|st| st.parameters().medium() == media::Type::Data)
+                .find_map(|st| tag(st.metadata()))
+        })
 }
 
 #[cfg(test)]
@@ -357,6 +395,7 @@ mod tests {
             extension: ext.into(),
             video: None,
             audio: None,
+            timecode: None,
         };
         assert_eq!(audio_only("mp3").output_extension(), "mp3");
         assert_eq!(audio_only("wma").output_extension(), "m4a");

@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use super::{cues_for, file_name, listen, stage_subtitles, CaptionJob, Event, Heard, Outcome};
 use crate::analysis;
 use crate::asr::Transcriber;
-use crate::edit::export::{Export, Source};
+use crate::edit::export::{Export, Source, Timecode};
 use crate::edit::{self, CutParams, EditPlan, FrameGrid, FrameRate};
 use crate::media;
 use crate::media::probe::{self, MediaInfo};
@@ -50,6 +50,9 @@ pub struct CutJob {
     pub burn_in: bool,
     /// The cut list formats to write.
     pub(crate) exports: Vec<Export>,
+    /// The frame rate of an audio-only input's cut and exports (`--fps`, else 30): its
+    /// cuts snap to this grid, so the editor's timeline ends where the cut audio ends.
+    pub(crate) audio_fps: FrameRate,
     /// Where to draw the timeline picture; `None`: no picture.
     pub(crate) timeline: Option<TimelineOut>,
     /// Plan and report only: nothing is rendered or written.
@@ -70,10 +73,16 @@ impl CutJob {
             render: p.render.clone(),
             burn_in: p.burn_in,
             exports: p.export.clone(),
+            audio_fps: default_audio_fps(),
             timeline,
             dry_run,
         }
     }
+}
+
+/// The timeline rate of audio-only cuts unless `--fps` says otherwise: 30.
+pub(crate) fn default_audio_fps() -> FrameRate {
+    FrameRate::new(30, 1).expect("30 fps")
 }
 
 /// The files [`cut`] writes for `input` (for --skip-existing).
@@ -154,7 +163,8 @@ struct Planned {
     plan: EditPlan,
     /// The speech the cut was planned on (with the cut's own threshold).
     cut_speech: Vec<Span>,
-    /// The video's frame rate, if it has one.
+    /// The rate the cut is on: the video's, or for audio [`CutJob::audio_fps`]; `None` for
+    /// a video without a known rate.
     fps: Option<FrameRate>,
     /// Words and cues on the source's timeline…
     transcript: Transcript,
@@ -174,13 +184,15 @@ fn plan_cut(
 ) -> Result<Planned> {
     let duration = heard.audio.duration();
     let cut_speech = analysis::detect(&heard.audio.samples, &cut.params.speech_params());
-    let fps = info.video.as_ref().and_then(|v| v.frame_rate);
-    // The renderer's frame slots start at the video stream's first frame.
-    let grid = info
-        .video
-        .as_ref()
-        .zip(fps)
-        .map(|(v, r)| FrameGrid::new(r, v.start));
+    // The renderer's frame slots start at the video stream's first frame; audio is cut on
+    // the exports' grid.
+    let (fps, grid) = match &info.video {
+        Some(v) => (
+            v.frame_rate,
+            v.frame_rate.map(|r| FrameGrid::new(r, v.start)),
+        ),
+        None => (Some(cut.audio_fps), Some(FrameGrid::from(cut.audio_fps))),
+    };
     let words: Vec<Word> = heard.transcript.words().cloned().collect();
     let plan = edit::plan(
         duration,
@@ -254,15 +266,16 @@ fn stage_exports(
     p: &Planned,
 ) -> Result<()> {
     let abs = input.canonicalize().unwrap_or_else(|_| input.to_path_buf());
-    let src = match (&info.video, &info.audio) {
+    let mut src = match (&info.video, &info.audio) {
         (Some(v), a) => {
             let mut s = Source::video(
                 &abs,
-                p.fps.unwrap_or(FrameRate::new(30, 1).expect("valid")),
+                p.fps.unwrap_or_else(default_audio_fps),
                 v.width,
                 v.height,
             );
             s.origin = v.start;
+            s.frames = v.frames;
             s.has_audio = a.is_some();
             if let Some(a) = a {
                 s.audio_channels = a.channels as u32;
@@ -270,9 +283,13 @@ fn stage_exports(
             }
             s
         }
-        (None, Some(a)) => Source::audio(&abs, a.channels as u32, a.sample_rate),
+        (None, Some(a)) => Source::audio(&abs, cut.audio_fps, a.channels as u32, a.sample_rate),
         (None, None) => bail!("{}: no audio or video stream", input.display()),
     };
+    // A timecode that is not one at this rate is ignored (the source then starts at 0).
+    if let Some(tc) = info.timecode.as_deref() {
+        src.timecode = Timecode::parse(tc, src.fps).unwrap_or_default();
+    }
     for &e in &cut.exports {
         let body = edit::export::render(e, &p.plan, &src, &cut.params);
         staged

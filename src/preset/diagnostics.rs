@@ -396,7 +396,7 @@ mod tests {
         );
         assert_eq!(
             err("export = [\"xml\"]\n"),
-            "presets/x.toml:1: export: unknown variant `xml`, expected one of `json`, `edl`, `fcpxml`"
+            "presets/x.toml:1: export: unknown variant `xml`, expected one of `json`, `edl`, `fcpxml`, `premiere`, `otio`"
         );
         assert_eq!(
             err("mode = \"all\"\n"),

@@ -9,7 +9,7 @@
 //! base = "default"     # start from another preset (optional)
 //! mode = "cut"         # `subcut run`: "cut" (captions + cut media) or "captions"
 //! burn_in = false      # burn the cut captions into the cut video
-//! export = ["edl"]     # cut lists: json, edl, fcpxml
+//! export = ["edl"]     # cut lists: json, edl, fcpxml, premiere, otio
 //! timeline = false     # NAME.timeline.png
 //! [caption]            # Caption: model, language, translate, formats, chinese, threads, …
 //! [subtitle]           # SegmentRules: max_lines, max_line_chars, max_cps, …

@@ -5,7 +5,7 @@
 //! ```text
 //! speech spans + transcript words ──plan()──▶ EditPlan { keep, removed (silence/filler/repeat) }
 //! EditPlan ──time_map()──▶ TimeMap: source → output time, captions re-timed (map_transcript)
-//! EditPlan ──export::{json, edl, fcpxml}──▶ String (the caller writes the file)
+//! EditPlan ──export::{json, edl, fcpxml, xmeml, otio}──▶ String (the caller writes the file)
 //! ```
 //!
 //! ```
@@ -27,7 +27,7 @@
 //! | `--edit audio:minclip=…` (sound)     | `--min-clip 0.3s`                        |
 //! | `--margin 0.2s` / `--margin 0.1s,0.3s` | `--margin 0.2s` / `--margin 0.1s,0.3s` |
 //! | bare numbers are frames (`--margin 6`) | bare numbers are **seconds** (`0.2` = `0.2s`) |
-//! | `--export premiere / final-cut-pro / resolve` | `--export edl,fcpxml,json`      |
+//! | `--export premiere / final-cut-pro / resolve` | `--export premiere` / `fcpxml` / `edl,fcpxml` |
 //!
 //! One difference: auto-editor keeps short loud blips unless `minclip` drops them; subcut
 //! never drops a short piece that holds a transcribed word (see [`plan()`]).

@@ -12,36 +12,26 @@
 //! * FROM CLIP NAME: talk.mp4
 //! ```
 //! One event per kept span and track: a video event (`V`) and an audio event (`A`) with
-//! the same times (only the tracks the source has), event numbers counting up. Source
-//! in/out are the kept span's frames in the file (a file without embedded timecode starts
-//! at 00:00:00:00); record in/out lay the spans end to end from 01:00:00:00, the usual start
-//! of a timeline. Reel `AX` (an auxiliary source, i.e. a file) and the `FROM CLIP NAME`
-//! comment let the editor link the events to the file. Timecode counts whole frames at
-//! the rounded rate, non-drop-frame (29.97 fps counts 30 per timecode second).
+//! the same times (only the tracks the source has), event numbers counting up: 001 to 999,
+//! then 1000 on (CMX3600 has three digits; past 999 Premiere Pro writes four-digit numbers,
+//! and OpenTimelineIO's and pycmx's readers, which split on spaces, take them). Source in/out are
+//! the kept span's frames in the file, counted from its embedded start timecode
+//! (00:00:00:00 when it has none); record in/out lay the spans end to end from 01:00:00:00,
+//! the usual start of a timeline. Reel `AX` (an auxiliary source, i.e. a file) and the
+//! `FROM CLIP NAME` comment let the editor link the events to the file. Timecode counts
+//! whole frames at the rounded rate (29.97 fps counts 30 per timecode second): non-drop
+//! frame, or drop frame (`FCM: DROP FRAME`, `HH:MM:SS;FF`) when the source's timecode is
+//! drop-frame at 29.97 or 59.94 fps.
 
-use super::{frame_spans, Source};
+use super::timecode::{label, one_hour};
+use super::Source;
 use crate::edit::EditPlan;
-
-/// Where the record (timeline) side starts, in hours.
-const RECORD_START_HOURS: i64 = 1;
-
-/// `HH:MM:SS:FF` of a frame count at `base` frames per timecode second.
-fn timecode(frame: i64, base: u32) -> String {
-    let base = base.max(1) as i64;
-    let f = frame.max(0);
-    let (secs, ff) = (f / base, f % base);
-    format!(
-        "{:02}:{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        ff
-    )
-}
 
 /// Renders the EDL (CRLF-free, ending in a newline). `title` names the timeline.
 pub(crate) fn render(plan: &EditPlan, src: &Source, title: &str) -> String {
     let base = src.fps.timecode_base();
+    let drop = src.drop_frame();
+    let tc = |f: i64| label(f, base, drop);
     let title: String = title
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -56,18 +46,19 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, title: &str) -> String {
         tracks.push("A");
     }
 
-    let mut out = format!("TITLE: {}\nFCM: NON-DROP FRAME\n", title.trim());
+    let fcm = if drop { "DROP FRAME" } else { "NON-DROP FRAME" };
+    let mut out = format!("TITLE: {}\nFCM: {fcm}\n", title.trim());
     let mut event = 0;
-    let mut record = RECORD_START_HOURS * 3600 * base as i64;
-    for f in frame_spans(&plan.keep, src.grid()) {
+    let mut record = one_hour(base, drop);
+    for f in src.frame_spans(plan) {
         for track in &tracks {
             event += 1;
             out.push_str(&format!(
                 "\n{event:03}  {reel:<8} {track:<5} C        {} {} {} {}\n* FROM CLIP NAME: {clip}\n",
-                timecode(f.start, base),
-                timecode(f.end, base),
-                timecode(record, base),
-                timecode(record + f.len(), base),
+                tc(src.tc(f.start)),
+                tc(src.tc(f.end)),
+                tc(record),
+                tc(record + f.len()),
                 reel = "AX",
             ));
         }
@@ -79,6 +70,7 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edit::export::Timecode;
     use crate::edit::{cuts::Removed, FrameRate, Reason};
     use crate::time::Span;
 
@@ -93,21 +85,17 @@ mod tests {
         clip: Option<String>,
     }
 
-    fn parse_tc(tc: &str, base: i64) -> i64 {
-        let p: Vec<i64> = tc
-            .split(':')
-            .map(|x| x.parse().expect("timecode field"))
-            .collect();
-        assert_eq!(p.len(), 4, "timecode {tc}");
-        assert!(
-            p[1] < 60 && p[2] < 60 && p[3] < base,
-            "timecode {tc} in range"
-        );
-        ((p[0] * 60 + p[1]) * 60 + p[2]) * base + p[3]
+    /// A timecode of the EDL: `;` before the frames exactly when it is drop-frame.
+    fn parse_tc(tc: &str, fps: FrameRate, drop: bool) -> i64 {
+        assert_eq!(tc.len(), 11, "timecode {tc}");
+        assert_eq!(&tc[8..9], if drop { ";" } else { ":" }, "timecode {tc}");
+        let t = Timecode::parse(tc, fps).unwrap_or_else(|| panic!("timecode {tc} in range"));
+        assert_eq!(t.drop_frame, drop);
+        t.frame
     }
 
     /// A tiny CMX3600 reader: header, event lines, `* FROM CLIP NAME` comments.
-    fn parse(edl: &str, base: i64) -> (String, Vec<Event>) {
+    fn parse(edl: &str, fps: FrameRate, drop: bool) -> (String, Vec<Event>) {
         let mut lines = edl.lines();
         let title = lines
             .next()
@@ -115,7 +103,8 @@ mod tests {
             .strip_prefix("TITLE: ")
             .expect("TITLE first")
             .to_string();
-        assert_eq!(lines.next(), Some("FCM: NON-DROP FRAME"));
+        let fcm = if drop { "DROP FRAME" } else { "NON-DROP FRAME" };
+        assert_eq!(lines.next(), Some(format!("FCM: {fcm}").as_str()));
         let mut events: Vec<Event> = Vec::new();
         for l in lines.filter(|l| !l.trim().is_empty()) {
             if let Some(name) = l.strip_prefix("* FROM CLIP NAME: ") {
@@ -125,12 +114,13 @@ mod tests {
             let f: Vec<&str> = l.split_whitespace().collect();
             assert_eq!(f.len(), 8, "event line {l:?}");
             assert_eq!(f[3], "C", "cuts only");
+            let t = |x: &str| parse_tc(x, fps, drop);
             events.push(Event {
                 num: f[0].parse().unwrap(),
                 reel: f[1].into(),
                 track: f[2].into(),
-                src: (parse_tc(f[4], base), parse_tc(f[5], base)),
-                rec: (parse_tc(f[6], base), parse_tc(f[7], base)),
+                src: (t(f[4]), t(f[5])),
+                rec: (t(f[6]), t(f[7])),
                 clip: None,
             });
         }
@@ -165,57 +155,99 @@ mod tests {
     }
 
     #[test]
+    fn golden_edl_with_drop_frame_timecode() {
+        let fps = FrameRate::new(30000, 1001).unwrap();
+        let mut p = sample(fps);
+        p.keep.truncate(1);
+        let mut src = Source::video("/m/cam.mov", fps, 1920, 1080);
+        src.has_audio = false;
+        src.timecode = Timecode::parse("00:59:59;29", fps).unwrap();
+        let want = "TITLE: cam\nFCM: DROP FRAME\n\
+            \n001  AX       V     C        01:00:00;20 01:00:01;19 01:00:00;00 01:00:00;29\n* FROM CLIP NAME: cam.mov\n";
+        assert_eq!(render(&p, &src, "cam"), want);
+    }
+
+    #[test]
     fn edl_parses_back_to_the_plan() {
-        for fps in ["25", "30000/1001", "24000/1001", "60", "24"] {
+        for fps in ["25", "30000/1001", "24000/1001", "60", "24", "60000/1001"] {
             let fps: FrameRate = fps.parse().unwrap();
             let base = fps.timecode_base() as i64;
             let p = sample(fps);
-            for src in [
-                Source::video("/m/a b.mov", fps, 1920, 1080),
-                Source::audio("/m/a b.wav", 1, 44_100),
-            ] {
-                let src = Source { fps, ..src };
-                let text = render(&p, &src, "T\nx");
-                let (title, events) = parse(&text, base);
-                assert_eq!(title, "T x");
-                let tracks: Vec<&str> = if src.has_video {
-                    vec!["V", "A"]
-                } else {
-                    vec!["A"]
-                };
-                assert_eq!(events.len(), p.keep.len() * tracks.len());
-                let mut record = 3600 * base;
-                for (i, e) in events.iter().enumerate() {
-                    assert_eq!(e.num as usize, i + 1, "numbered in order");
-                    assert_eq!(e.reel, "AX");
-                    assert_eq!(e.track, tracks[i % tracks.len()]);
-                    let clip = if src.has_video { "a b.mov" } else { "a b.wav" };
-                    assert_eq!(e.clip.as_deref(), Some(clip));
-                    let k = p.keep[i / tracks.len()];
-                    assert_eq!(
-                        e.src,
-                        (fps.frame_round(k.start), fps.frame_round(k.end)),
-                        "{fps}"
-                    );
-                    assert_eq!(
-                        e.rec.1 - e.rec.0,
-                        e.src.1 - e.src.0,
-                        "same length both sides"
-                    );
-                    if i % tracks.len() == 0 {
-                        assert_eq!(e.rec.0, record, "record side contiguous");
-                        record = e.rec.1;
+            for tc in ["", "10:00:00:00", "01:00:00;00", "23:00:00;00"] {
+                let start = Timecode::parse(tc, fps).unwrap_or_default();
+                let drop = start.drop_frame;
+                assert_eq!(drop, tc.contains(';') && fps.den() == 1001 && base != 24);
+                for src in [
+                    Source::video("/m/a b.mov", fps, 1920, 1080),
+                    Source::audio("/m/a b.wav", fps, 1, 44_100),
+                ] {
+                    let src = Source {
+                        timecode: start,
+                        ..src
+                    };
+                    let text = render(&p, &src, "T\nx");
+                    let (title, events) = parse(&text, fps, drop);
+                    assert_eq!(title, "T x");
+                    let tracks: Vec<&str> = if src.has_video {
+                        vec!["V", "A"]
+                    } else {
+                        vec!["A"]
+                    };
+                    assert_eq!(events.len(), p.keep.len() * tracks.len());
+                    let hour = one_hour(base as u32, drop);
+                    let mut record = hour;
+                    for (i, e) in events.iter().enumerate() {
+                        assert_eq!(e.num as usize, i + 1, "numbered in order");
+                        assert_eq!(e.reel, "AX");
+                        assert_eq!(e.track, tracks[i % tracks.len()]);
+                        let clip = if src.has_video { "a b.mov" } else { "a b.wav" };
+                        assert_eq!(e.clip.as_deref(), Some(clip));
+                        let k = p.keep[i / tracks.len()];
+                        // From the start timecode (wrapping at 24 hours, as timecode does).
+                        let want = |t| {
+                            let f = start.frame + fps.frame_round(t);
+                            Timecode::parse(&label(f, base as u32, drop), fps)
+                                .unwrap()
+                                .frame
+                        };
+                        assert_eq!(e.src, (want(k.start), want(k.end)), "{fps} {tc}");
+                        if start.frame < 20 * 3600 * base {
+                            assert_eq!(e.src.0, start.frame + fps.frame_round(k.start), "no wrap");
+                        }
+                        assert_eq!(
+                            e.rec.1 - e.rec.0,
+                            fps.frame_round(k.end) - fps.frame_round(k.start),
+                            "same length both sides"
+                        );
+                        if i % tracks.len() == 0 {
+                            assert_eq!(e.rec.0, record, "record side contiguous");
+                            record = e.rec.1;
+                        }
                     }
+                    let kept_frames: i64 = p
+                        .keep
+                        .iter()
+                        .map(|k| fps.frame_round(k.end) - fps.frame_round(k.start))
+                        .sum();
+                    assert_eq!(record - hour, kept_frames);
                 }
-                let kept_frames: i64 = p
-                    .keep
-                    .iter()
-                    .map(|k| fps.frame_round(k.end) - fps.frame_round(k.start))
-                    .sum();
-                assert_eq!(record - 3600 * base, kept_frames);
             }
         }
-        assert_eq!(timecode(30 * 3600 + 29, 30), "01:00:00:29");
-        assert_eq!(timecode(-3, 25), "00:00:00:00");
+    }
+
+    #[test]
+    fn past_999_events_count_on_in_four_digits() {
+        let fps = FrameRate::new(25, 1).unwrap();
+        let keep: Vec<Span> = (0..600)
+            .map(|i| Span::new(fps.time_of(i * 10), fps.time_of(i * 10 + 5)))
+            .collect();
+        let p = EditPlan::from_keep(fps.time_of(6000), &keep, &[], Some(fps.into()));
+        let text = render(&p, &Source::video("/m/v.mp4", fps, 0, 0), "v");
+        let (_, events) = parse(&text, fps, false);
+        assert_eq!(events.len(), 1200);
+        let nums: Vec<u32> = events.iter().map(|e| e.num).collect();
+        assert_eq!(nums, (1..=1200).collect::<Vec<u32>>());
+        assert!(text.contains("\n999  AX       V     C        "), "{text}");
+        assert!(text.contains("\n1000  AX       A     C        "), "{text}");
     }
 }

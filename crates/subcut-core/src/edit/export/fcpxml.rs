@@ -17,9 +17,12 @@
 //! Every time is a whole number of frames written as a rational number of seconds
 //! (`frames × den / num` + `s`, `0s` for zero). In the spine each clip's `offset` (its place
 //! on the timeline) is the previous clip's offset plus its duration; `start` is where the
-//! clip begins in the source file.
+//! clip begins in the source file, on the file's own timecode: the asset's `start` is the
+//! source's embedded start timecode (as a frame count; `0s` when it has none), and
+//! `tcFormat` is `DF` for drop-frame timecode. The sequence's `audioLayout` is stereo or
+//! surround (Final Cut Pro has no mono sequences); the asset keeps its own channel count.
 
-use super::{duration_frames, file_url, frame_spans, xml_escape, Source};
+use super::{file_url, xml_escape, Source};
 use crate::edit::{EditPlan, FrameRate};
 
 /// The FCPXML version written.
@@ -34,10 +37,10 @@ fn time(frames: i64, fps: FrameRate) -> String {
     }
 }
 
+/// The sequence's layout: a mono source goes on a stereo sequence.
 fn audio_layout(channels: u32) -> &'static str {
     match channels {
-        0 | 2 => "stereo",
-        1 => "mono",
+        0..=2 => "stereo",
         _ => "surround",
     }
 }
@@ -66,8 +69,9 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, project: &str) -> String {
     } else {
         2
     };
-    let clips = frame_spans(&plan.keep, src.grid());
+    let clips = src.frame_spans(plan);
     let total: i64 = clips.iter().map(|c| c.len()).sum();
+    let tc_format = if src.drop_frame() { "DF" } else { "NDF" };
 
     let mut x = String::new();
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE fcpxml>\n\n");
@@ -80,9 +84,10 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, project: &str) -> String {
         time(1, fps)
     ));
     x.push_str(&format!(
-        "        <asset id=\"r2\" name=\"{name}\" start=\"0s\" duration=\"{}\" hasVideo=\"{}\" \
+        "        <asset id=\"r2\" name=\"{name}\" start=\"{}\" duration=\"{}\" hasVideo=\"{}\" \
          format=\"r1\"{} hasAudio=\"{}\" audioSources=\"1\" audioChannels=\"{channels}\"{}>\n",
-        time(duration_frames(plan, src.grid()), fps),
+        time(src.tc(0), fps),
+        time(src.duration_frames(plan), fps),
         flag(src.has_video),
         if src.has_video {
             " videoSources=\"1\""
@@ -105,7 +110,7 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, project: &str) -> String {
         xml_escape(project)
     ));
     x.push_str(&format!(
-        "                <sequence format=\"r1\" duration=\"{}\" tcStart=\"0s\" tcFormat=\"NDF\" \
+        "                <sequence format=\"r1\" duration=\"{}\" tcStart=\"0s\" tcFormat=\"{tc_format}\" \
          audioLayout=\"{}\" audioRate=\"{}\">\n                    <spine>\n",
         time(total, fps),
         audio_layout(channels),
@@ -115,9 +120,9 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, project: &str) -> String {
     for c in &clips {
         x.push_str(&format!(
             "                        <asset-clip ref=\"r2\" name=\"{name}\" offset=\"{}\" start=\"{}\" \
-             duration=\"{}\" tcFormat=\"NDF\"/>\n",
+             duration=\"{}\" tcFormat=\"{tc_format}\"/>\n",
             time(offset, fps),
-            time(c.start, fps),
+            time(src.tc(c.start), fps),
             time(c.len(), fps),
         ));
         offset += c.len();
@@ -132,6 +137,7 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, project: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edit::export::Timecode;
     use crate::edit::{plan, CutParams, EditPlan};
     use crate::time::{Span, Time};
 
@@ -181,7 +187,7 @@ mod tests {
 
     #[test]
     fn audio_only_and_empty_plans_are_well_formed() {
-        let src = Source::audio("/m/voice.mp3", 1, 44_100);
+        let src = Source::audio("/m/voice.mp3", FrameRate::new(30, 1).unwrap(), 1, 44_100);
         let p = plan(
             Time::from_millis(3000),
             &[Span::secs(1.0, 2.0)],
@@ -192,7 +198,10 @@ mod tests {
         );
         let x = render(&p, &src, "voice");
         assert!(x.contains(r#"hasVideo="0" format="r1" hasAudio="1" audioSources="1" audioChannels="1" audioRate="44100""#), "{x}");
-        assert!(x.contains(r#"audioLayout="mono" audioRate="44.1k""#), "{x}");
+        assert!(
+            x.contains(r#"audioLayout="stereo" audioRate="44.1k""#),
+            "a mono source on a stereo sequence: {x}"
+        );
         assert!(
             x.contains(
                 r#"<asset-clip ref="r2" name="voice" offset="0s" start="25/30s" duration="41/30s""#
@@ -371,7 +380,9 @@ mod tests {
             .expect("an asset");
         assert_eq!(asset.attribute("format"), format.attribute("id"));
         let asset_frames = frames(asset.attribute("duration").unwrap(), fps);
-        assert_eq!(asset_frames, src.grid().frame_ceil(plan.duration));
+        assert_eq!(asset_frames, src.duration_frames(plan));
+        let asset_start = frames(asset.attribute("start").unwrap(), fps);
+        assert_eq!(asset_start, src.timecode.frame, "the source's timecode");
         assert_eq!(
             asset.attribute("hasVideo"),
             Some(if src.has_video { "1" } else { "0" })
@@ -383,8 +394,9 @@ mod tests {
         let lib = root.children().find(|c| c.has_tag_name("library")).unwrap();
         let seq = child(child(child(lib, "event"), "project"), "sequence");
         assert_eq!(seq.attribute("format"), format.attribute("id"));
-        assert_eq!(seq.attribute("tcFormat"), Some("NDF"));
-        assert!(["mono", "stereo", "surround"].contains(&seq.attribute("audioLayout").unwrap()));
+        let tc_format = if src.drop_frame() { "DF" } else { "NDF" };
+        assert_eq!(seq.attribute("tcFormat"), Some(tc_format));
+        assert!(["stereo", "surround"].contains(&seq.attribute("audioLayout").unwrap()));
         assert!(["32k", "44.1k", "48k", "88.2k", "96k", "176.4k", "192k"]
             .contains(&seq.attribute("audioRate").unwrap()));
         let spine = child(seq, "spine");
@@ -394,8 +406,10 @@ mod tests {
         for c in spine.children().filter(|c| c.is_element()) {
             assert_eq!(c.tag_name().name(), "asset-clip");
             assert_eq!(c.attribute("ref"), asset.attribute("id"));
+            assert_eq!(c.attribute("tcFormat"), Some(tc_format));
             let o = frames(c.attribute("offset").unwrap(), fps);
-            let s = frames(c.attribute("start").unwrap(), fps);
+            // The clip's frames in the file, from its first frame.
+            let s = frames(c.attribute("start").unwrap(), fps) - asset_start;
             let d = frames(c.attribute("duration").unwrap(), fps);
             assert_eq!(
                 o, offset,
@@ -445,20 +459,29 @@ mod tests {
             let src = match next(3) {
                 0 => Source::audio(
                     "/m/a.wav",
+                    fps,
                     1 + next(6) as u32,
                     [44_100, 48_000, 22_050][next(3) as usize],
                 ),
                 _ => Source::video("/m/v.mov", fps, 1280, 720),
             };
-            let src = Source { fps, origin, ..src };
+            let tc = ["", "10:00:00:00", "01:00:00;00"][next(3) as usize];
+            let src = Source {
+                fps,
+                origin,
+                timecode: Timecode::parse(tc, fps).unwrap_or_default(),
+                ..src
+            };
             let clips = check(&render(&pl, &src, "p"), fps, &src, &pl);
-            let want: Vec<(i64, i64)> = super::frame_spans(&pl.keep, grid)
+            let want: Vec<(i64, i64)> = src
+                .frame_spans(&pl)
                 .iter()
                 .map(|f| (f.start, f.len()))
                 .collect();
             let got: Vec<(i64, i64)> = clips.iter().map(|c| (c.1, c.2)).collect();
             assert_eq!(got, want, "case {case}");
-            // Exact when snapped, but for a partial last frame at the media's end.
+            // Exact when snapped, but for a partial last frame at the media's end (half a
+            // frame either way: the source ends on the nearest frame boundary).
             let kept = fps.time_of(clips.iter().map(|c| c.2).sum());
             let slack = if snap {
                 Time(0)
@@ -468,8 +491,10 @@ mod tests {
             // (Each span's bounds are rounded to the microsecond: allow 1 µs per span; time
             // before the first frame has no frame.)
             let us = Time(pl.keep.len() as i64);
+            let half = Time(fps.time_of(1).0 / 2 + 1);
             assert!(
-                kept + us + origin >= pl.kept() && kept - pl.kept() < fps.time_of(1) + slack + us,
+                kept + us + origin + half >= pl.kept()
+                    && kept - pl.kept() < fps.time_of(1) + slack + us,
                 "case {case}: {kept} for {}",
                 pl.kept()
             );

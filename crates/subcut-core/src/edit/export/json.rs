@@ -11,11 +11,12 @@
 //!                 "reason": "filler", "word": "um" }, …],
 //!   "params": { … } }
 //! ```
-//! Times are seconds; frames count from 0 at `fps`; `end`/`end_frame` are exclusive.
+//! Times are seconds; frames count from 0 at `fps`; `end`/`end_frame` are exclusive. A
+//! source with an embedded start timecode has it as `timecode` (the label of frame 0).
 
 use serde::Serialize;
 
-use super::{duration_frames, frame_spans, Source};
+use super::{timecode, Source};
 use crate::edit::{CutParams, EditPlan, Reason};
 use crate::time::{Span, Time};
 
@@ -27,6 +28,9 @@ struct Doc<'a> {
     fps: String,
     /// When frame 0 shows (the video's first frame).
     first_frame: Time,
+    /// The source's start timecode, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timecode: Option<String>,
     duration: Time,
     duration_frames: i64,
     output_duration: Time,
@@ -62,7 +66,8 @@ struct Gone<'a> {
 pub(crate) fn render(plan: &EditPlan, src: &Source, params: Option<&CutParams>) -> String {
     let fps = src.grid();
     let map = plan.time_map();
-    let frames = frame_spans(&plan.keep, fps);
+    let frames = src.frame_spans(plan);
+    let last = src.duration_frames(plan);
     let mut out_frame = 0;
     // Kept spans and their frames pair up one to one unless frame rounding merged two.
     let keep: Vec<Kept> = plan
@@ -70,7 +75,7 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, params: Option<&CutParams>) 
         .iter()
         .map(|s| {
             let start_frame = fps.frame_floor(s.start).max(0);
-            let end_frame = fps.frame_ceil(s.end);
+            let end_frame = fps.frame_ceil(s.end).min(last).max(start_frame);
             let k = Kept {
                 start: s.start,
                 end: s.end,
@@ -100,8 +105,15 @@ pub(crate) fn render(plan: &EditPlan, src: &Source, params: Option<&CutParams>) 
         source: src.path.display().to_string(),
         fps: src.fps.to_string(),
         first_frame: src.origin,
+        timecode: (src.timecode != timecode::Timecode::default()).then(|| {
+            timecode::label(
+                src.timecode.frame,
+                src.fps.timecode_base(),
+                src.drop_frame(),
+            )
+        }),
         duration: plan.duration,
-        duration_frames: duration_frames(plan, fps),
+        duration_frames: last,
         output_duration: plan.kept(),
         output_frames: frames.iter().map(|f| f.len()).sum(),
         saved: plan.saved(),
@@ -176,5 +188,16 @@ mod tests {
         assert_eq!(read_keep(&out).unwrap(), pl.keep);
         assert!(out.ends_with("}\n"));
         assert!(!render(&pl, &src, None).contains("params"));
+        assert!(!out.contains("timecode"), "none without one");
+        let tc = Source {
+            timecode: super::timecode::Timecode::parse("10:00:00:00", fps).unwrap(),
+            ..src
+        };
+        let v: serde_json::Value = serde_json::from_str(&render(&pl, &tc, None)).unwrap();
+        assert_eq!(v["timecode"], "10:00:00:00");
+        assert_eq!(
+            v["keep"][0]["start_frame"], 21,
+            "frames count from the first frame"
+        );
     }
 }

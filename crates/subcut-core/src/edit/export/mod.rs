@@ -1,17 +1,25 @@
 //! The cut as files other tools read: [`json`] (spans in seconds and frames), `edl`
-//! (CMX3600, for DaVinci Resolve, Premiere and most editors) and `fcpxml` (Final Cut Pro
-//! 1.10, also read by DaVinci Resolve). Each renders a `String`; the caller writes it.
+//! (CMX3600), `fcpxml` (Final Cut Pro X's FCPXML 1.10), `xmeml` (Final Cut Pro 7 XML, the
+//! XML Premiere Pro reads) and `otio` (OpenTimelineIO). Each renders a `String`; the caller
+//! writes it. Which editor reads which file is in [`Export::help`].
 //!
 //! [`Export`] names them (`--export`, the preset's `export` key) and [`render`] dispatches:
 //! a new export is one file here plus an arm in each of [`Export`]'s matches below.
 //!
 //! Editors cut on frames, so every export puts the kept spans on the source's frame grid
-//! (`frame_spans`): exact when the plan was snapped to the same rate, otherwise each
-//! kept span is widened outwards to whole frames.
+//! (`Source::frame_spans`): exact when the plan was snapped to the same rate, otherwise
+//! each kept span is widened outwards to whole frames; never past the source's last frame.
+//! Source times count from the source's embedded start timecode ([`Source::timecode`]), as
+//! the editor that relinks the file sees them.
 
 mod edl;
 mod fcpxml;
 pub mod json;
+mod otio;
+mod timecode;
+mod xmeml;
+
+pub use timecode::Timecode;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -30,15 +38,25 @@ pub enum Export {
     Json,
     /// `NAME.edl`: CMX3600 edit decision list.
     Edl,
-    /// `NAME.fcpxml`: Final Cut Pro XML (also DaVinci Resolve, Premiere).
+    /// `NAME.fcpxml`: FCPXML 1.10 (Final Cut Pro, DaVinci Resolve).
     Fcpxml,
+    /// `NAME.xml`: Final Cut Pro 7 XML (xmeml), what Premiere Pro imports.
+    Premiere,
+    /// `NAME.otio`: OpenTimelineIO.
+    Otio,
 }
 
 impl Export {
     /// Every export, in the order `--help` lists them.
-    pub const ALL: &'static [Export] = &[Export::Json, Export::Edl, Export::Fcpxml];
+    pub const ALL: &'static [Export] = &[
+        Export::Json,
+        Export::Edl,
+        Export::Fcpxml,
+        Export::Premiere,
+        Export::Otio,
+    ];
     /// The names on the command line and in presets, in [`Export::ALL`]'s order.
-    const NAMES: &'static [&'static str] = &["json", "edl", "fcpxml"];
+    const NAMES: &'static [&'static str] = &["json", "edl", "fcpxml", "premiere", "otio"];
 
     /// The name on the command line and in presets.
     pub fn name(self) -> &'static str {
@@ -46,15 +64,26 @@ impl Export {
             Export::Json => "json",
             Export::Edl => "edl",
             Export::Fcpxml => "fcpxml",
+            Export::Premiere => "premiere",
+            Export::Otio => "otio",
         }
     }
 
-    /// One line for `--help`.
+    /// One line for `--help`: the file and the editors that read it.
     pub fn help(self) -> &'static str {
         match self {
             Export::Json => "`NAME.cutlist.json`: kept and removed spans in seconds and frames",
-            Export::Edl => "`NAME.edl`: CMX3600 edit decision list",
-            Export::Fcpxml => "`NAME.fcpxml`: Final Cut Pro XML (also DaVinci Resolve, Premiere)",
+            Export::Edl => {
+                "`NAME.edl`: CMX3600 edit decision list (DaVinci Resolve, Premiere Pro, Avid, \
+                 most editors)"
+            }
+            Export::Fcpxml => "`NAME.fcpxml`: FCPXML 1.10 (Final Cut Pro, DaVinci Resolve)",
+            Export::Premiere => {
+                "`NAME.xml`: Final Cut Pro 7 XML (Premiere Pro, DaVinci Resolve, Final Cut Pro 7)"
+            }
+            Export::Otio => {
+                "`NAME.otio`: OpenTimelineIO (DaVinci Resolve 18.5+, OpenTimelineIO's tools and adapters)"
+            }
         }
     }
 
@@ -64,6 +93,8 @@ impl Export {
             Export::Json => "cutlist.json",
             Export::Edl => "edl",
             Export::Fcpxml => "fcpxml",
+            Export::Premiere => "xml",
+            Export::Otio => "otio",
         }
     }
 }
@@ -97,6 +128,8 @@ pub fn render(e: Export, plan: &EditPlan, src: &Source, params: &CutParams) -> S
         Export::Json => json::render(plan, src, Some(params)),
         Export::Edl => edl::render(plan, src, &src.stem()),
         Export::Fcpxml => fcpxml::render(plan, src, &src.stem()),
+        Export::Premiere => xmeml::render(plan, src, &format!("{} (cut)", src.stem())),
+        Export::Otio => otio::render(plan, src, &format!("{} (cut)", src.stem())),
     }
 }
 
@@ -105,8 +138,8 @@ pub fn render(e: Export, plan: &EditPlan, src: &Source, params: &CutParams) -> S
 pub struct Source {
     /// The media file; FCPXML links it by absolute `file://` URL, so pass an absolute path.
     pub path: PathBuf,
-    /// The video frame rate; for audio-only media a nominal rate the editor will use
-    /// (e.g. 30).
+    /// The video frame rate; for audio-only media the rate of the editor's timeline (the
+    /// rate the plan was snapped to: `--fps`, 30 unless told).
     pub fps: FrameRate,
     /// When the first video frame shows (usually 0); frame numbers count from it.
     pub origin: Time,
@@ -118,10 +151,16 @@ pub struct Source {
     pub has_video: bool,
     /// Whether it has an audio stream (EDL `A` events, FCPXML `hasAudio`).
     pub has_audio: bool,
-    /// Audio channels (FCPXML's `audioChannels` and layout: 1 mono, 2 stereo, more surround).
+    /// Audio channels (FCPXML's `audioChannels`, the Premiere XML's audio tracks: one each).
     pub audio_channels: u32,
     /// Sample rate in Hz.
     pub audio_rate: u32,
+    /// The embedded start timecode (the label of the first frame); zero when the file has
+    /// none. Source in/out points count from it.
+    pub timecode: Timecode,
+    /// The video's length in frames when the file says (its stream's frame count); `None`
+    /// for audio, or when unknown: the media's duration then decides.
+    pub frames: Option<i64>,
 }
 
 impl Source {
@@ -137,14 +176,16 @@ impl Source {
             has_audio: true,
             audio_channels: 2,
             audio_rate: 48_000,
+            timecode: Timecode::default(),
+            frames: None,
         }
     }
 
-    /// Audio only, on a nominal 30 fps grid.
-    pub fn audio(path: impl Into<PathBuf>, channels: u32, rate: u32) -> Source {
+    /// Audio only, on a timeline of `fps` (the grid the plan was snapped to).
+    pub fn audio(path: impl Into<PathBuf>, fps: FrameRate, channels: u32, rate: u32) -> Source {
         Source {
             path: path.into(),
-            fps: FrameRate::new(30, 1).expect("30 fps"),
+            fps,
             origin: Time::ZERO,
             width: 0,
             height: 0,
@@ -152,12 +193,41 @@ impl Source {
             has_audio: true,
             audio_channels: channels,
             audio_rate: rate,
+            timecode: Timecode::default(),
+            frames: None,
         }
     }
 
     /// The frame grid the exports count frames on.
     fn grid(&self) -> FrameGrid {
         FrameGrid::new(self.fps, self.origin)
+    }
+
+    /// Whether timecodes are drop-frame: the source's timecode says so and the rate has it.
+    fn drop_frame(&self) -> bool {
+        self.timecode.drop_frame && timecode::has_drop_frame(self.fps)
+    }
+
+    /// The source's timecode of its frame `f` (a frame count at the timecode base).
+    fn tc(&self, f: i64) -> i64 {
+        self.timecode.frame + f
+    }
+
+    /// The source's length in whole frames: the video's own count when known, else the
+    /// media's duration to the nearest frame (a sliver of audio past the last frame, or the
+    /// 16 kHz sample grid's rounding, is not one more frame).
+    fn duration_frames(&self, plan: &EditPlan) -> i64 {
+        match self.frames {
+            Some(n) if n > 0 => n,
+            _ => self.grid().frame_round(plan.duration).max(0),
+        }
+    }
+
+    /// The kept spans of `plan` in whole frames: each widened outwards, then merged, and
+    /// none past the source's last frame. Exactly the plan's spans when it was snapped to
+    /// the same grid.
+    fn frame_spans(&self, plan: &EditPlan) -> Vec<FrameSpan> {
+        frame_spans(&plan.keep, self.grid(), self.duration_frames(plan))
     }
 
     /// The file name (`talk.mp4`).
@@ -200,19 +270,14 @@ impl FrameSpan {
     }
 }
 
-/// The source's length in frames (a partial last frame counts).
-fn duration_frames(plan: &EditPlan, grid: FrameGrid) -> i64 {
-    grid.frame_ceil(plan.duration).max(0)
-}
-
-/// The kept spans in whole frames of `grid`: each widened outwards, then merged. Exactly the
-/// plan's spans when it was snapped to the same grid.
-fn frame_spans(keep: &[Span], grid: FrameGrid) -> Vec<FrameSpan> {
+/// The kept spans in whole frames of `grid`, below frame `limit`: each widened outwards,
+/// then merged. Exactly the plan's spans when it was snapped to the same grid.
+fn frame_spans(keep: &[Span], grid: FrameGrid, limit: i64) -> Vec<FrameSpan> {
     let mut out: Vec<FrameSpan> = Vec::new();
     for s in normalize(keep) {
         let f = FrameSpan {
             start: grid.frame_floor(s.start).max(0),
-            end: grid.frame_ceil(s.end),
+            end: grid.frame_ceil(s.end).min(limit),
         };
         match out.last_mut() {
             Some(last) if f.start <= last.end => last.end = last.end.max(f.end),
@@ -281,10 +346,12 @@ mod tests {
             assert_eq!(name.parse::<Export>().unwrap(), e);
             assert_eq!(name.to_uppercase().parse::<Export>().unwrap(), e);
         }
-        assert!("otio"
+        assert!("aaf"
             .parse::<Export>()
             .unwrap_err()
-            .contains("json, edl, fcpxml"));
+            .contains("json, edl, fcpxml, premiere, otio"));
+        let exts: Vec<&str> = Export::ALL.iter().map(|e| e.ext()).collect();
+        assert_eq!(exts, ["cutlist.json", "edl", "fcpxml", "xml", "otio"]);
     }
 
     #[test]
@@ -292,7 +359,11 @@ mod tests {
         let r = FrameGrid::from(FrameRate::new(25, 1).unwrap());
         let ms = |a, b| Span::new(Time::from_millis(a), Time::from_millis(b));
         assert_eq!(
-            frame_spans(&[ms(1000, 2000), ms(2010, 2500), ms(3001, 3039)], r),
+            frame_spans(
+                &[ms(1000, 2000), ms(2010, 2500), ms(3001, 3039)],
+                r,
+                i64::MAX
+            ),
             vec![
                 FrameSpan { start: 25, end: 63 },
                 FrameSpan { start: 75, end: 76 }
@@ -301,14 +372,43 @@ mod tests {
         let ntsc = FrameGrid::new(FrameRate::new(30000, 1001).unwrap(), Time(33_367));
         let snapped = Span::new(ntsc.time_of(10), ntsc.time_of(20));
         assert_eq!(
-            frame_spans(&[snapped], ntsc),
+            frame_spans(&[snapped], ntsc, i64::MAX),
             vec![FrameSpan { start: 10, end: 20 }]
         );
         assert_eq!(
-            frame_spans(&[ms(0, 100)], ntsc),
+            frame_spans(&[ms(0, 100)], ntsc, i64::MAX),
             vec![FrameSpan { start: 0, end: 2 }],
             "before the first frame counts as frame 0"
         );
+        assert_eq!(
+            frame_spans(&[ms(1000, 2000), ms(3000, 3100)], r, 60),
+            vec![FrameSpan { start: 25, end: 50 }],
+            "nothing past the last frame"
+        );
+    }
+
+    #[test]
+    fn a_source_is_as_long_as_its_frames() {
+        // A 1272-frame video at 29.97 whose 16 kHz audio runs a sample past the last frame:
+        // 1272 frames, not 1273.
+        let ntsc = FrameRate::new(30000, 1001).unwrap();
+        let end = ntsc.time_of(1272) + Time(63);
+        let plan = EditPlan::from_keep(end, &[Span::new(Time::ZERO, end)], &[], None);
+        let mut src = Source::video("/m/v.mp4", ntsc, 1920, 1080);
+        assert_eq!(src.duration_frames(&plan), 1272);
+        assert_eq!(
+            src.frame_spans(&plan),
+            vec![FrameSpan {
+                start: 0,
+                end: 1272
+            }]
+        );
+        // The video's own count wins over the (longer) audio.
+        let long = EditPlan::from_keep(ntsc.time_of(1300), &[], &[], None);
+        src.frames = Some(1272);
+        assert_eq!(src.duration_frames(&long), 1272);
+        src.frames = None;
+        assert_eq!(src.duration_frames(&long), 1300);
     }
 
     #[test]
