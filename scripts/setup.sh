@@ -18,10 +18,12 @@ run_sample=1
 say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 
 # 1. System packages (FFmpeg libraries, clang for bindgen, cmake for whisper.cpp, pip for the
-#    weights; the ffmpeg CLI is what tests check outputs with).
+#    weights, venv for the tests' OpenTimelineIO readers; the ffmpeg CLI is what tests check
+#    outputs with).
 pkgs=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
       libavdevice-dev clang libclang-dev cmake pkg-config ffmpeg fonts-noto-cjk)
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || pkgs+=(python3-pip)
+command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || pkgs+=(python3-venv)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -84,7 +86,19 @@ if ! "$subcut" -q model path base-q4_k >/dev/null 2>&1; then
   "$subcut" model import "$cache/base" --name base-q4_k --quantize q4_k
 fi
 
-# 4. The main job on the bundled sample.
+# 4. OpenTimelineIO and its EDL and FCP 7 XML readers, in a venv of their own (pinned in
+#    scripts/otio-requirements.txt): the tests read every editor export back with them.
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/subcut/otio-venv"
+if ! cmp -s scripts/otio-requirements.txt "$venv/requirements.txt" 2>/dev/null \
+   || ! "$venv/bin/python" -c 'import opentimelineio, otio_cmx3600_adapter, otio_fcp_adapter' 2>/dev/null; then
+  say "installing OpenTimelineIO's readers into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/otio-requirements.txt
+  cp scripts/otio-requirements.txt "$venv/requirements.txt"
+fi
+
+# 5. The main job on the bundled sample.
 if ((run_sample)); then
   say "captioning the bundled sample: $subcut run"
   "$subcut" run

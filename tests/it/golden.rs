@@ -167,7 +167,7 @@ fn english_cut_with_every_export_and_the_timeline() {
             "--fake-transcript",
             t.to_str().unwrap(),
             "--export",
-            "json,edl,fcpxml",
+            "json,edl,fcpxml,premiere,otio",
             "--timeline",
         ],
     );
@@ -185,7 +185,7 @@ fn chinese_talking_head_cut_removes_the_filler_and_the_stutter() {
             "--fake-transcript",
             t.to_str().unwrap(),
             "--export",
-            "json,edl,fcpxml",
+            "json,edl,fcpxml,premiere,otio",
         ],
     );
     let list = std::fs::read_to_string(fixture("golden/zh-cut/talk.cutlist.json")).unwrap();

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`cli`] | the binary end to end with the real tiny.en model: captions, errors, batch, align, presets |
 //! | [`cut`] | `subcut cut`: sync, kept speech, exports, timeline, dry runs, audio-only inputs |
+//! | [`exports`] | every editor export read back by OpenTimelineIO's readers (FCPXML: exact rationals), with and without timecode |
 //! | [`formats`] | every subtitle format read back by another tool (subtp, libass) |
 //! | [`golden`] | every subtitle and export format byte for byte against `fixtures/golden/` |
 //! | [`quantize`] | `model import --quantize` against whisper.cpp's own quantizer |
@@ -17,6 +18,7 @@
 
 mod cli;
 mod cut;
+mod exports;
 mod formats;
 mod golden;
 mod quantize;
