@@ -304,7 +304,7 @@ pub(crate) enum ModelCommand {
         name: Option<String>,
         /// Quantize the 2-D weights as whisper.cpp's quantize tool does (smaller and usually
         /// faster on CPU; q8_0 keeps the accuracy of f16).
-        #[arg(long, value_name = "TYPE", value_parser = quantization_parser())]
+        #[arg(long, value_name = "TYPE", value_parser = choice(&Quantization::ALL, |q| (q.name(), q.help())))]
         quantize: Option<Quantization>,
     },
 }
@@ -328,18 +328,6 @@ where
         s.parse::<T>()
             .unwrap_or_else(|_| unreachable!("{s} is one of the possible values"))
     })
-}
-
-/// `--quantize`'s values with their help, parsed into [`Quantization`] (a domain type without
-/// clap derives).
-fn quantization_parser() -> impl clap::builder::TypedValueParser<Value = Quantization> {
-    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    PossibleValuesParser::new(
-        Quantization::ALL
-            .iter()
-            .map(|q| PossibleValue::new(q.name()).help(q.help())),
-    )
-    .map(|s| s.parse::<Quantization>().expect("one of Quantization::ALL"))
 }
 
 #[cfg(test)]

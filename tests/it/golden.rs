@@ -2,7 +2,8 @@
 //! byte, against `fixtures/golden/`. The transcripts are replayed from
 //! `fixtures/transcripts/` (no model), so these tests show exactly what each writer prints.
 //!
-//! After a deliberate change of an output, regenerate the files and review the diff:
+//! After a deliberate change of an output, regenerate the files (the tests then fail, saying
+//! what they rewrote) and review the diff, then run them again:
 //!
 //! ```sh
 //! UPDATE_GOLDEN=1 cargo test --release --test it golden::
@@ -70,14 +71,21 @@ fn check(name: &str, command: &str, args: &[&str]) {
             Err(_) => failures.push(format!("{}: missing (subcut wrote it)", path.display())),
         }
     }
-    if !update {
-        for f in files_in(&golden) {
-            if !written.contains(&f) {
-                failures.push(format!(
-                    "{}: subcut no longer writes it",
-                    golden.join(f).display()
-                ));
-            }
+    // A rewrite never passes as a test run: an exported UPDATE_GOLDEN must not turn the
+    // suite into one that cannot fail.
+    assert!(
+        !update,
+        "UPDATE_GOLDEN: rewrote {} ({} files); review `git diff fixtures/golden/` and run the \
+         tests again without UPDATE_GOLDEN",
+        golden.display(),
+        written.len()
+    );
+    for f in files_in(&golden) {
+        if !written.contains(&f) {
+            failures.push(format!(
+                "{}: subcut no longer writes it",
+                golden.join(f).display()
+            ));
         }
     }
     assert!(

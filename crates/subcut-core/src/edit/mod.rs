@@ -5,7 +5,7 @@
 //! ```text
 //! speech spans + transcript words ──plan()──▶ EditPlan { keep, removed (silence/filler/repeat) }
 //! EditPlan ──time_map()──▶ TimeMap: source → output time, captions re-timed (map_transcript)
-//! EditPlan ──export::{json, edl, fcpxml, xmeml, otio}──▶ String (the caller writes the file)
+//! EditPlan ──export::render(Export::{Json, Edl, Fcpxml, Premiere, Otio})──▶ String (the caller writes it)
 //! ```
 //!
 //! ```
