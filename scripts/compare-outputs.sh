@@ -123,7 +123,7 @@ done
 run err-missing caption in/nope.mp4 --fake-transcript talk.json
 run err-nocaptions-fillers cut in/talk.mp4 --no-captions --fillers en
 run err-align-noscript align in/talk.mp4
-run err-bad-export cut in/talk.mp4 --export otio
+run err-bad-export cut in/talk.mp4 --export aaf
 run err-bad-preset caption in/talk.mp4 --preset nosuch
 printf '[cut]\nmin_silence = -1\n' >bad.toml
 run err-preset-value cut in/talk.mp4 --preset bad.toml
