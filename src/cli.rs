@@ -192,16 +192,21 @@ pub(crate) struct CaptionArgs {
 #[derive(Args, Debug, Clone)]
 pub(crate) struct CutArgs {
     /// Loudness where speech begins: a level such as -35dB, or `auto` (from the noise floor).
-    #[arg(long, value_name = "DB|auto", help_heading = "Cutting")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        value_name = "DB|auto",
+        help_heading = "Cutting"
+    )]
     pub(crate) threshold: Option<crate::analysis::Threshold>,
     /// Silences shorter than this are kept (e.g. 0.5s, 500ms).
-    #[arg(long, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
+    #[arg(long, allow_hyphen_values = true, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
     pub(crate) min_silence: Option<crate::time::Time>,
     /// Time kept around speech: one value for both sides, or BEFORE,AFTER (e.g. 0.15s,0.2s).
-    #[arg(long, value_name = "BEFORE[,AFTER]", value_parser = crate::edit::parse_margin, help_heading = "Cutting")]
+    #[arg(long, allow_hyphen_values = true, value_name = "BEFORE[,AFTER]", value_parser = crate::edit::parse_margin, help_heading = "Cutting")]
     pub(crate) margin: Option<(crate::time::Time, crate::time::Time)>,
     /// Kept pieces shorter than this are dropped, unless they hold a word.
-    #[arg(long, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
+    #[arg(long, allow_hyphen_values = true, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
     pub(crate) min_clip: Option<crate::time::Time>,
     /// Filler words to cut: auto (the spoken language's list), en, zh, both, none, or words
     /// separated by commas.

@@ -45,8 +45,32 @@ pub fn run_cli() -> std::process::ExitCode {
     use std::io::Write;
     use std::process::ExitCode;
 
-    let cli = cli::Cli::parse();
-    match commands::run(cli) {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
+    // A `println!` left on a stdout path panics on a closed pipe or a full device: that panic is
+    // the io error it reports (silent here, and a closed pipe is success), never exit 101.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if stdout_panic(info.payload()).is_none() {
+            default_hook(info)
+        }
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commands::run(cli)));
+    let result = match result {
+        Ok(r) => r,
+        Err(payload) => match stdout_panic(payload.as_ref()) {
+            Some(msg) if msg.contains("Broken pipe") => return ExitCode::SUCCESS,
+            Some(msg) => {
+                let msg = msg.trim_start_matches("failed printing to stdout: ");
+                let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {msg}");
+                return ExitCode::from(commands::EXIT_CONFIG as u8);
+            }
+            None => std::panic::resume_unwind(payload),
+        },
+    };
+    match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             if e.chain().any(|c| {
@@ -59,4 +83,35 @@ pub fn run_cli() -> std::process::ExitCode {
             ExitCode::from(commands::EXIT_CONFIG as u8)
         }
     }
+}
+
+/// The message of the panic `print!` raises when stdout cannot be written.
+fn stdout_panic(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    let msg = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())?;
+    msg.starts_with("failed printing to stdout").then_some(msg)
+}
+
+/// Prints clap's error and exits, except that its tip "to pass '-5' as a value, use '-- -5'" is
+/// wrong for subcut (after `--`, `-5` is an input): ours says to attach the value with `=`.
+fn usage_error(e: clap::Error) -> ! {
+    use std::io::Write;
+    if e.kind() == clap::error::ErrorKind::UnknownArgument {
+        let text = e.render().to_string();
+        if let Some(line) = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("tip: to pass '-"))
+        {
+            let value = line.split('\'').nth(1).unwrap_or("-5");
+            let tip = format!(
+                "  tip: to give '{value}' to a flag, attach it with '=': --FLAG={value} \
+                 (after '--' it would be an input)"
+            );
+            let _ = write!(std::io::stderr(), "{}", text.replace(line, &tip));
+            std::process::exit(commands::EXIT_CONFIG);
+        }
+    }
+    e.exit()
 }

@@ -9,6 +9,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use tempfile::NamedTempFile;
 
+/// Writes `text` to stdout and flushes it, returning the io error (a closed pipe, a full device)
+/// where `print!` would panic. `run_cli` takes a closed pipe for success.
+pub(crate) fn print_stdout(text: impl std::fmt::Display) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")
+        .and_then(|_| out.flush())
+        .context("cannot write to stdout")
+}
+
 /// The path of an output for `input` with extension `ext` (e.g. `srt`, `cut.mp4`): next to
 /// the input, or in `out_dir`.
 pub(crate) fn output_path(input: &Path, out_dir: Option<&Path>, ext: &str) -> PathBuf {

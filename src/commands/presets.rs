@@ -23,11 +23,14 @@ pub(super) fn command(cmd: PresetsCommand) -> Result<i32> {
                     .problem
                     .map(|e| format!("  (error: {e})"))
                     .unwrap_or_default();
-                println!("{:<w$}  {}{from}{problem}", p.name, p.description);
+                crate::output::print_stdout(format_args!(
+                    "{:<w$}  {}{from}{problem}\n",
+                    p.name, p.description
+                ))?;
             }
         }
         PresetsCommand::Show { name } => {
-            print!("{}", crate::preset::show(&name)?);
+            crate::output::print_stdout(crate::preset::show(&name)?)?;
         }
     }
     Ok(EXIT_OK)

@@ -49,11 +49,11 @@ pub(super) fn finish(
             .with_context(|| format!("{}: cannot write the report", path.display()))?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::output::print_stdout(format_args!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
         for o in done {
             for p in &o.outputs {
-                println!("{}", p.display());
+                crate::output::print_stdout(format_args!("{}\n", p.display()))?;
             }
         }
     }

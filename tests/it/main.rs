@@ -4,6 +4,7 @@
 //! | module | what it checks |
 //! |---|---|
 //! | [`cli`] | the binary end to end with the real tiny.en model: captions, errors, batch, align, presets |
+//! | [`crashes`] | issue 18's adversarial corpus: closed pipes, full devices, negative values, lying ggml headers, signals |
 //! | [`cut`] | `subcut cut`: sync, kept speech, exports, timeline, dry runs, audio-only inputs |
 //! | [`exports`] | every editor export read back by OpenTimelineIO's readers (FCPXML: exact rationals), with and without timecode |
 //! | [`formats`] | every subtitle format read back by another tool (subtp, libass) |
@@ -17,6 +18,7 @@
 //! install it (`scripts/setup.sh`).
 
 mod cli;
+mod crashes;
 mod cut;
 mod exports;
 mod formats;

@@ -1,0 +1,137 @@
+//! The adversarial corpus of issue 18 (crashes, panics, leftovers), generated in temp dirs:
+//! stdout on a closed pipe or a full device, negative-looking flag values, ggml headers that
+//! lie, and signals during a cut.
+
+use crate::util::*;
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::{Output, Stdio};
+
+/// A pipe whose reading end is already closed: writes to the other end fail with EPIPE.
+fn closed_pipe() -> Stdio {
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into the array; we own both.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: fds[0] and fds[1] are open descriptors of ours, each wrapped once.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    Stdio::from(write)
+}
+
+fn dev_full() -> Stdio {
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    )
+}
+
+fn run_with_stdout(args: &[&str], stdout: Stdio) -> Output {
+    subcut_std()
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+/// No panic, no backtrace: nothing on stderr, or exactly one `error:` line.
+fn assert_one_error_line(o: &Output) {
+    let err = stderr(o);
+    assert!(!err.contains("panicked"), "panicked: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+}
+
+#[test]
+fn stdout_on_a_closed_pipe_is_success_without_a_panic() {
+    for args in [
+        &["presets", "list"][..],
+        &["model", "list"],
+        &["presets", "show", "default"],
+    ] {
+        let o = run_with_stdout(args, closed_pipe());
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn stdout_on_a_full_device_is_one_error_line() {
+    for args in [
+        &["presets", "list"][..],
+        &["model", "list"],
+        &["presets", "show", "default"],
+    ] {
+        let o = run_with_stdout(args, dev_full());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_one_error_line(&o);
+        assert!(stderr(&o).contains("No space left"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn caption_json_on_a_full_device_is_one_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_en();
+    let o = run_with_stdout(
+        &[
+            "caption",
+            fixture("talk.mp4").to_str().unwrap(),
+            "-m",
+            model.to_str().unwrap(),
+            "--json",
+            "-q",
+            "-o",
+            dir.path().to_str().unwrap(),
+        ],
+        dev_full(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_one_error_line(&o);
+}
+
+#[test]
+fn threshold_takes_a_negative_level_as_readme_writes_it() {
+    let input = fixture("talk.mp4");
+    let o = subcut()
+        .args(["cut", input.to_str().unwrap(), "--no-captions", "--dry-run"])
+        .args(["--threshold", "-35dB"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (flag, value) in [
+        ("--min-silence", "-5"),
+        ("--margin", "-0.1s"),
+        ("--min-clip", "-1s"),
+    ] {
+        let o = subcut()
+            .args([
+                "cut",
+                input.to_str().unwrap(),
+                "--no-captions",
+                "--dry-run",
+                flag,
+                value,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{flag}");
+        let err = stderr(&o);
+        assert!(err.contains("negative"), "{flag}: {err}");
+    }
+}
+
+#[test]
+fn a_stray_negative_value_gets_our_tip_not_clap_s() {
+    let o = subcut()
+        .args(["cut", fixture("talk.mp4").to_str().unwrap(), "--jobs", "-5"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(!err.contains("'-- -5'"), "{err}");
+    assert!(err.contains("--FLAG=-5"), "{err}");
+}
