@@ -25,46 +25,66 @@ pub(crate) struct BadInput {
     pub(crate) cause: String,
 }
 
+/// Whether `p` is named as subcut names its own media outputs: `NAME.cut.EXT` (the cut
+/// video or audio, see `pipeline::cut_outputs`). A folder walk or a glob leaves these out, so
+/// that running again over a folder does not cut its earlier cuts; named as a file, it is
+/// taken. (subcut's other outputs, subtitles, exports and `NAME.timeline.png`, are not media.)
+pub(crate) fn is_own_output(p: &Path) -> bool {
+    is_media_path(p)
+        && p.file_stem()
+            .map(Path::new)
+            .and_then(|s| s.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("cut"))
+}
+
 /// Expands arguments into input files: each file as given, each directory walked
-/// recursively for media files (hidden entries skipped), each glob pattern matched.
-/// The result is deduplicated and sorted (deterministic order, so shards are stable).
+/// recursively for media files (hidden entries and subcut's own outputs skipped, see
+/// [`is_own_output`]; each real file and directory once, so a symlink loop ends), each glob
+/// pattern matched. What a walk cannot read (a directory without permission, a broken
+/// link) is a failure of that argument, never skipped silently. The result is deduplicated
+/// and sorted (deterministic order, so shards are stable).
 pub(crate) fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, Vec<BadInput>) {
     let mut found = BTreeSet::new();
     let mut bad = Vec::new();
     for arg in args {
         let before = found.len();
+        let mut walk = Walk::default();
         if arg.is_dir() {
-            walk(arg, &mut found);
-            if found.len() == before {
-                bad.push(BadInput {
-                    arg: arg.clone(),
-                    cause: "directory holds no media files".into(),
-                });
-            }
+            walk.dir(arg, &mut found);
+            let none = found.len() == before;
+            walk.report(arg, none, "directory holds no media files", &mut bad);
         } else if arg.exists() {
             found.insert(arg.clone());
         } else if let Some(pattern) = arg.to_str().filter(|s| s.contains(['*', '?', '['])) {
             match glob::glob(pattern) {
                 Ok(paths) => {
-                    for p in paths.flatten() {
-                        if p.is_dir() {
-                            walk(&p, &mut found);
-                        } else {
-                            found.insert(p);
+                    for p in paths {
+                        match p {
+                            Ok(p) if p.is_dir() => walk.dir(&p, &mut found),
+                            Ok(p) if is_own_output(&p) => walk.own += 1,
+                            Ok(p) => {
+                                found.insert(p);
+                            }
+                            Err(e) => walk.errors.push(format!(
+                                "cannot read {}: {}",
+                                e.path().display(),
+                                e.error().kind()
+                            )),
                         }
                     }
-                    if found.len() == before {
-                        bad.push(BadInput {
-                            arg: arg.clone(),
-                            cause: "no file matches this pattern".into(),
-                        });
-                    }
+                    let none = found.len() == before;
+                    walk.report(arg, none, "no file matches this pattern", &mut bad);
                 }
                 Err(e) => bad.push(BadInput {
                     arg: arg.clone(),
                     cause: format!("bad glob pattern: {e}"),
                 }),
             }
+        } else if arg.symlink_metadata().is_ok() {
+            bad.push(BadInput {
+                arg: arg.clone(),
+                cause: "broken symbolic link (its target does not exist)".into(),
+            });
         } else {
             bad.push(BadInput {
                 arg: arg.clone(),
@@ -75,19 +95,128 @@ pub(crate) fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, Vec<BadInput>) {
     (found.into_iter().collect(), bad)
 }
 
-fn walk(dir: &Path, found: &mut BTreeSet<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if e.file_name().to_string_lossy().starts_with('.') {
-            continue;
+/// One argument's directory walk: the real directories and files seen (by device and
+/// inode), what could not be read, and how many of subcut's own outputs were left out.
+#[derive(Default)]
+struct Walk {
+    seen: std::collections::HashSet<(u64, u64)>,
+    errors: Vec<String>,
+    own: usize,
+    /// Symbolic links met, followed after the real entries (so that a file is found under
+    /// its own path rather than a link's).
+    links: std::collections::VecDeque<PathBuf>,
+}
+
+impl Walk {
+    /// Whether the real file or directory `m` describes is new to this walk.
+    fn first_time(&mut self, m: &std::fs::Metadata) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            self.seen.insert((m.dev(), m.ino()))
         }
-        if p.is_dir() {
-            walk(&p, found);
-        } else if is_media_path(&p) {
+        #[cfg(not(unix))]
+        {
+            let _ = m;
+            true
+        }
+    }
+
+    /// Walks `dir`, then the links met in it.
+    fn dir(&mut self, dir: &Path, found: &mut BTreeSet<PathBuf>) {
+        self.real_dir(dir, found);
+        while let Some(l) = self.links.pop_front() {
+            self.entry(l, found);
+        }
+    }
+
+    fn real_dir(&mut self, dir: &Path, found: &mut BTreeSet<PathBuf>) {
+        match std::fs::metadata(dir) {
+            Ok(m) if !self.first_time(&m) => return, // a loop, or a second link to it
+            Ok(_) => {}
+            Err(e) => {
+                self.errors
+                    .push(format!("cannot read {}: {}", dir.display(), e.kind()));
+                return;
+            }
+        }
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.errors
+                    .push(format!("cannot read {}: {}", dir.display(), e.kind()));
+                return;
+            }
+        };
+        let mut paths = Vec::new();
+        for e in entries {
+            match e {
+                Ok(e) if e.file_name().to_string_lossy().starts_with('.') => {}
+                Ok(e) => paths.push(e.path()),
+                Err(e) => self
+                    .errors
+                    .push(format!("cannot read {}: {}", dir.display(), e.kind())),
+            }
+        }
+        paths.sort();
+        for p in paths {
+            if p.symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                self.links.push_back(p);
+            } else {
+                self.entry(p, found);
+            }
+        }
+    }
+
+    /// One entry of a walk (a link followed): a directory walked, a media file found once.
+    fn entry(&mut self, p: PathBuf, found: &mut BTreeSet<PathBuf>) {
+        let m = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(_) if p.symlink_metadata().is_ok() => {
+                self.errors.push(format!(
+                    "{}: broken symbolic link (its target does not exist)",
+                    p.display()
+                ));
+                return;
+            }
+            Err(e) => {
+                self.errors
+                    .push(format!("cannot read {}: {}", p.display(), e.kind()));
+                return;
+            }
+        };
+        if m.is_dir() {
+            self.real_dir(&p, found);
+        } else if is_own_output(&p) {
+            self.own += 1;
+        } else if is_media_path(&p) && self.first_time(&m) {
             found.insert(p);
+        }
+    }
+
+    /// The argument's failures: what could not be read, else (when nothing was found)
+    /// `nothing`, or that only subcut's own outputs were there.
+    fn report(self, arg: &Path, none: bool, nothing: &str, bad: &mut Vec<BadInput>) {
+        if !self.errors.is_empty() {
+            bad.push(BadInput {
+                arg: arg.to_path_buf(),
+                cause: self.errors.join("; "),
+            });
+        } else if none && self.own > 0 {
+            bad.push(BadInput {
+                arg: arg.to_path_buf(),
+                cause: format!(
+                    "{nothing}: only subcut's own outputs (NAME.cut.EXT, {} left out); name them as files to take them",
+                    self.own
+                ),
+            });
+        } else if none {
+            bad.push(BadInput {
+                arg: arg.to_path_buf(),
+                cause: nothing.into(),
+            });
         }
     }
 }
@@ -233,6 +362,50 @@ mod tests {
         assert_eq!(bad.len(), 2);
         assert_eq!(bad[0].arg, missing);
         assert!(bad[1].cause.contains("no file matches"));
+    }
+
+    #[test]
+    fn own_outputs_are_left_out_of_walks_and_globs_but_taken_when_named() {
+        assert!(is_own_output(Path::new("d/a.cut.mp4")));
+        assert!(is_own_output(Path::new("a.b.CUT.wav")));
+        assert!(!is_own_output(Path::new("a.mp4")));
+        assert!(!is_own_output(Path::new("cut.mp4")));
+        assert!(!is_own_output(Path::new("a.cut.srt")), "not media");
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        for f in ["a.mp4", "a.cut.mp4", "b.cut.mp3"] {
+            std::fs::write(root.join(f), b"x").unwrap();
+        }
+        let (files, bad) = expand(&[root.to_path_buf()]);
+        assert_eq!(files, [root.join("a.mp4")]);
+        assert!(bad.is_empty());
+        let (files, _) = expand(&[root.join("*.mp4"), root.join("b.cut.mp3")]);
+        assert_eq!(files, [root.join("a.mp4"), root.join("b.cut.mp3")]);
+        let (files, bad) = expand(&[root.join("*.mp3")]);
+        assert!(files.is_empty());
+        assert!(
+            bad[0].cause.contains("only subcut's own outputs"),
+            "{bad:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_end_and_each_real_file_is_found_once() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/a.mp4"), b"x").unwrap();
+        std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("sub/a.mp4", root.join("link.mp4")).unwrap();
+        std::os::unix::fs::symlink("nowhere.mp4", root.join("sub/gone.mp4")).unwrap();
+        let (files, bad) = expand(&[root.to_path_buf()]);
+        assert_eq!(files, [root.join("sub/a.mp4")], "the real path, once");
+        assert_eq!(bad.len(), 1);
+        assert!(
+            bad[0].cause.contains("gone.mp4: broken symbolic link"),
+            "{bad:?}"
+        );
     }
 
     #[test]
