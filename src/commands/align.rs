@@ -19,7 +19,7 @@ pub(super) fn align(a: AlignArgs, ui: &Ui) -> Result<i32> {
         );
     }
     let script = load_script(&a.script, a.retime_only)?;
-    caption(a.caption, Some(script), ui)
+    caption(a.caption, Some((script, &a.script)), ui)
 }
 
 /// Reads a script for `align`: subtitles when the file is .srt or its text looks like SRT

@@ -6,18 +6,21 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::batch::{batch_inputs, run_inputs};
+use super::guard;
 use super::resolve::{effective_preset, prepare, say_model, Prepared};
 use super::Ui;
 use crate::cli::CaptionArgs;
 use crate::output::output_path;
 use crate::pipeline::{self, Script};
 
-pub(super) fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Result<i32> {
+/// `script`: what `align` was given, with its file (an input: never a destination).
+pub(super) fn caption(args: CaptionArgs, script: Option<(Script, &Path)>, ui: &Ui) -> Result<i32> {
     // Configuration problems stop the run before any work: exit code 2.
     let mut preset = effective_preset(&args, None)?;
     preset.captions = true; // whatever a cutting preset says: captioning is the job here
     let batch = batch_inputs(&args)?;
-    let (prepared, jobs) = prepare(&args, &preset, script, batch.inputs.len())?;
+    let script_file = script.as_ref().map(|(_, p)| p.to_path_buf());
+    let (prepared, jobs) = prepare(&args, &preset, script.map(|(s, _)| s), batch.inputs.len())?;
     say_model(&prepared, ui);
     let Prepared { job, engine, .. } = prepared;
     let expected = |p: &Path| {
@@ -26,6 +29,9 @@ pub(super) fn caption(args: CaptionArgs, script: Option<Script>, ui: &Ui) -> Res
             .map(|f| output_path(p, job.out_dir.as_deref(), f.ext()))
             .collect()
     };
+    let mut read = guard::side_inputs(args.preset.as_deref(), args.fake_transcript.as_deref());
+    read.extend(script_file.map(|p| (p, "the script".to_string())));
+    guard::check_batch(&batch, read, &expected, args.report.as_deref())?;
     run_inputs(
         &args,
         batch,

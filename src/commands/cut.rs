@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::batch::{batch_inputs, run_inputs};
+use super::guard;
 use super::resolve::{cut_job, effective_preset, prepare, say_model, Prepared};
 use super::Ui;
 use crate::cli::CutArgs;
@@ -23,6 +24,13 @@ pub(super) fn cut(args: CutArgs, ui: &Ui) -> Result<i32> {
     say_model(&prepared, ui);
     let Prepared { job, engine, .. } = prepared;
     let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
+    let writes = !args.dry_run;
+    let dests = |p: &Path| if writes { expected(p) } else { Vec::new() };
+    let read = guard::side_inputs(
+        args.caption.preset.as_deref(),
+        args.caption.fake_transcript.as_deref(),
+    );
+    guard::check_batch(&batch, read, &dests, args.caption.report.as_deref())?;
     let dry = args.dry_run && !args.caption.json;
     run_inputs(
         &args.caption,

@@ -12,6 +12,7 @@ mod align;
 mod batch;
 mod caption;
 mod cut;
+mod guard;
 mod model;
 mod presets;
 mod resolve;

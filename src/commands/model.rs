@@ -73,6 +73,7 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                     dir.join(format!("ggml-{name}.bin"))
                 }
             };
+            refuse_over_source(&ct2_dir, &out)?;
             let s = model::import_ct2(&ct2_dir, &out, quantize)?;
             ui.info(format!(
                 "imported {} ({} layers, d={}, {} tokens, {}, {}) as {}",
@@ -92,6 +93,22 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// `model import`: the output is never the CTranslate2 source directory nor one of its files
+/// (an input of the run is never a destination).
+fn refuse_over_source(ct2_dir: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    let (Ok(src), Some(dest)) = (ct2_dir.canonicalize(), super::guard::normalize(out)) else {
+        return Ok(()); // a missing source or output directory fails with its own message
+    };
+    if dest == src || (dest.starts_with(&src) && dest.exists()) {
+        anyhow::bail!(
+            "{}: refusing to write the model over its CTranslate2 source {} (an input of this run is never a destination)",
+            out.display(),
+            ct2_dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// `model pull`'s bar on stderr (bytes, rate, ETA), one per download attempt; nothing when
