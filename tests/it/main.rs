@@ -3,6 +3,7 @@
 //!
 //! | module | what it checks |
 //! |---|---|
+//! | [`adversarial`] | issue 18's corpus: inputs never destinations, colliding outputs, own outputs, symlink loops and broken links |
 //! | [`cli`] | the binary end to end with the real tiny.en model: captions, errors, batch, align, presets |
 //! | [`crashes`] | issue 18's adversarial corpus: closed pipes, full devices, negative values, lying ggml headers, signals |
 //! | [`cut`] | `subcut cut`: sync, kept speech, exports, timeline, dry runs, audio-only inputs |
@@ -17,6 +18,7 @@
 //! what broke. Tests never skip: a missing model or tool fails with a message saying how to
 //! install it (`scripts/setup.sh`).
 
+mod adversarial;
 mod cli;
 mod crashes;
 mod cut;
