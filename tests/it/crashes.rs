@@ -135,3 +135,74 @@ fn a_stray_negative_value_gets_our_tip_not_clap_s() {
     assert!(!err.contains("'-- -5'"), "{err}");
     assert!(err.contains("--FLAG=-5"), "{err}");
 }
+
+/// Offsets in the installed tiny.en model: the hyperparameters (after the magic) and the first
+/// tensor header (after the filter bank and the vocabulary).
+fn first_tensor_offset(b: &[u8]) -> usize {
+    let i32_at = |o: usize| i32::from_le_bytes(b[o..o + 4].try_into().unwrap()) as usize;
+    let mut pos = 4 + 44;
+    pos += 8 + i32_at(pos) * i32_at(pos + 4) * 4;
+    let n_tokens = i32_at(pos);
+    pos += 4;
+    for _ in 0..n_tokens {
+        pos += 4 + i32_at(pos);
+    }
+    pos
+}
+
+#[test]
+fn ggml_headers_that_lie_are_one_error_line_not_an_abort() {
+    let model = std::fs::read(tiny_en()).unwrap();
+    let t0 = first_tensor_offset(&model);
+    let hp = |i: usize| 4 + 4 * i;
+    let set = |at: usize, v: i32| {
+        let mut b = model.clone();
+        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        b
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("ftype", set(hp(10), 77), "unknown weight type"),
+        ("heads", set(hp(3), 7), "attention heads"),
+        ("widths", set(hp(6), 512), "attention heads"),
+        ("vocab", set(hp(0), 60000), "vocabulary of 60000"),
+        ("ttype", set(t0 + 8, 99), "unknown ggml type 99"),
+        ("ttype-removed", set(t0 + 8, 4), "unknown ggml type 4"),
+        ("ttype-negative", set(t0 + 8, -1), "unknown ggml type -1"),
+        ("ndims", set(t0, 5), "implausible tensor header"),
+        ("dim-zero", set(t0 + 12, 0), "tensor dimension 0"),
+        ("dim-huge", set(t0 + 12, i32::MAX), "truncated"),
+        (
+            "name-len",
+            set(t0 + 4, 1 << 20),
+            "implausible tensor header",
+        ),
+        (
+            "cut-in-a-tensor",
+            model[..model.len() - 1000].to_vec(),
+            "truncated",
+        ),
+        ("cut-at-a-tensor", model[..t0].to_vec(), "no tensors"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes, want) in cases {
+        let path = dir.path().join(format!("{name}.bin"));
+        std::fs::write(&path, &bytes).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        let o = subcut_std()
+            .args(["caption", fixture("talk.mp4").to_str().unwrap(), "-q", "-m"])
+            .arg(&path)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert_one_error_line(&o);
+        assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "{name}: the model changed"
+        );
+        assert!(files_in(&out).is_empty(), "{name}: {:?}", files_in(&out));
+    }
+}

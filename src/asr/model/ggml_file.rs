@@ -98,11 +98,32 @@ pub fn block_size(ttype: u32) -> Option<(usize, usize)> {
     })
 }
 
-/// Bytes of `n` elements of ggml type `ttype`; `None` for types [`block_size`] does not know
-/// (whisper.cpp then has the last word).
+/// Values per block and bytes per block of any tensor type ggml defines, from ggml's own table;
+/// `None` for ids it does not (negative, past `GGML_TYPE_COUNT`, or removed types), on which
+/// whisper.cpp would read past that table or divide by zero.
+fn ggml_type_size(ttype: i32) -> Option<(u64, u64)> {
+    use whisper_rs::whisper_rs_sys as sys;
+    let t = u32::try_from(ttype)
+        .ok()
+        .filter(|&t| t < sys::ggml_type_GGML_TYPE_COUNT)?;
+    // SAFETY: plain lookups in ggml's static type table, for an id below GGML_TYPE_COUNT.
+    let (block, size) = unsafe { (sys::ggml_blck_size(t), sys::ggml_type_size(t)) };
+    (block > 0 && size > 0).then_some((block as u64, size as u64))
+}
+
+/// Bytes of `n` elements of ggml type `ttype`; `None` for ids that are no ggml type.
 fn tensor_bytes(ttype: i32, n: u64) -> Option<u64> {
-    let (block, size) = block_size(u32::try_from(ttype).ok()?)?;
-    Some(n.div_ceil(block as u64) * size as u64)
+    let (block, size) = match u32::try_from(ttype).ok().and_then(block_size) {
+        Some((b, s)) => (b as u64, s as u64),
+        None => ggml_type_size(ttype)?,
+    };
+    Some(n.div_ceil(block).saturating_mul(size))
+}
+
+/// Whether whisper.cpp maps `ftype` (after `% 1000`, the quantization version) to a weight type:
+/// other values abort in `ggml_ftype_to_ggml_type`.
+fn known_ftype(ftype: i32) -> bool {
+    ftype >= 0 && matches!(ftype % 1000, 0..=3 | 7..=25)
 }
 
 /// Reads the header and walks the file (filter bank, vocabulary, tensor headers; data is
@@ -219,6 +240,22 @@ impl<'a> Walker<'a> {
         if hp[..10].iter().any(|&v| !(1..=1_000_000).contains(&v)) || !matches!(hp[9], 80 | 128) {
             return Err(self.not_ggml(format!("implausible hyperparameters {hp:?}")));
         }
+        // whisper.cpp asserts on these (or reads past its tables) instead of refusing the file.
+        let [n_vocab, _, a_state, a_head, _, _, t_state, t_head, _, _, ftype] = hp;
+        if !known_ftype(ftype) {
+            return Err(self.not_ggml(format!("unknown weight type: ftype {ftype}")));
+        }
+        // Past 51866 a multilingual vocabulary would name more languages than whisper.cpp has.
+        if n_vocab > 51866 {
+            return Err(self.not_ggml(format!(
+                "vocabulary of {n_vocab} tokens, whisper has at most 51866"
+            )));
+        }
+        if a_state != t_state || a_state % a_head != 0 || t_state % t_head != 0 {
+            return Err(self.not_ggml(format!(
+                "widths {a_state}/{t_state} do not split into {a_head}/{t_head} attention heads"
+            )));
+        }
         // The first ten are positive (checked above); ftype is kept as stored.
         let v = hp.map(|v| v as u32);
         Ok(GgmlHeader {
@@ -292,10 +329,10 @@ impl<'a> Walker<'a> {
             let mut name = vec![0u8; name_len as usize];
             read_full(&mut self.r, &mut name).map_err(|e| self.io(e))?;
             self.pos += name_len as u64;
-            let Some(bytes) = tensor_bytes(ttype, n) else {
-                break; // a type this check does not know: let whisper.cpp judge the rest
-            };
             let name = String::from_utf8_lossy(&name).into_owned();
+            let Some(bytes) = tensor_bytes(ttype, n) else {
+                return Err(self.not_ggml(format!("tensor {name} has unknown ggml type {ttype}")));
+            };
             self.skip(bytes, &format!("tensor {name}"))?;
             n_tensors += 1;
         }
@@ -489,8 +526,17 @@ mod tests {
             with("n.bin", &[1, 9, 0, 1], b"abc"),
             format!("{}: truncated whisper model (ends inside a tensor name at offset {}); download or convert it again", shown("n.bin"), at + 16)
         );
-        // A tensor type the walk does not know: whisper.cpp judges the rest.
-        assert_eq!(with("t.bin", &[1, 1, 99, 1], b"x"), "");
+        assert_eq!(
+            with("t.bin", &[1, 1, 99, 1], b"x"),
+            format!(
+                "{}: not a whisper.cpp ggml model (tensor x has unknown ggml type 99)",
+                shown("t.bin")
+            )
+        );
+        // A type ggml knows that whisper files rarely use (iq4_nl): sized from ggml's table.
+        let mut iq = vec![b'x'];
+        iq.resize(1 + 18, 0);
+        assert_eq!(with("iq.bin", &[1, 1, 20, 32], &iq), "");
     }
 
     #[test]
