@@ -10,7 +10,7 @@ use super::guard;
 use super::resolve::{cut_job, effective_preset, prepare, say_model, Prepared};
 use super::Ui;
 use crate::cli::CutArgs;
-use crate::pipeline;
+use crate::pipeline::{self, CaptionJob};
 
 pub(super) fn cut(args: CutArgs, ui: &Ui) -> Result<i32> {
     let preset = effective_preset(&args.caption, Some(&args))?;
@@ -20,17 +20,22 @@ pub(super) fn cut(args: CutArgs, ui: &Ui) -> Result<i32> {
         Some(&args),
         batch.inputs.len() + batch.failed.len(),
     )?;
-    let (prepared, jobs) = prepare(&args.caption, &preset, None, batch.inputs.len())?;
-    say_model(&prepared, ui);
-    let Prepared { job, engine, .. } = prepared;
-    let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
-    let writes = !args.dry_run;
-    let dests = |p: &Path| if writes { expected(p) } else { Vec::new() };
     let read = guard::side_inputs(
         args.caption.preset.as_deref(),
         args.caption.fake_transcript.as_deref(),
     );
-    guard::check_batch(&batch, read, &dests, args.caption.report.as_deref())?;
+    // Destinations are checked before the model loads (a dry run writes none but --report).
+    let check = |job: &CaptionJob| {
+        let dests = |p: &Path| match args.dry_run {
+            true => Vec::new(),
+            false => pipeline::cut_outputs(p, job, &cut_job),
+        };
+        guard::check_batch(&batch, read.clone(), &dests, args.caption.report.as_deref())
+    };
+    let (prepared, jobs) = prepare(&args.caption, &preset, None, batch.inputs.len(), &check)?;
+    say_model(&prepared, ui);
+    let Prepared { job, engine, .. } = prepared;
+    let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
     let dry = args.dry_run && !args.caption.json;
     run_inputs(
         &args.caption,

@@ -182,13 +182,15 @@ pub(super) struct Prepared {
     pub(super) model_note: Option<String>,
 }
 
-/// Builds the job for `args` (with the preset `p`) for `n_inputs` inputs and loads the
-/// engine. Also returns the number of files in flight.
+/// Builds the job for `args` (with the preset `p`) for `n_inputs` inputs, runs `check` on
+/// it (the destinations, before a model is loaded), and loads the engine. Also returns the
+/// number of files in flight.
 pub(super) fn prepare(
     args: &CaptionArgs,
     p: &Preset,
     script: Option<Script>,
     n_inputs: usize,
+    check: &dyn Fn(&CaptionJob) -> Result<()>,
 ) -> Result<(Prepared, usize)> {
     let c = &p.caption;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -196,20 +198,8 @@ pub(super) fn prepare(
     let asr = c
         .transcribe_options(threads)
         .with_knobs(&|k| std::env::var_os(k));
-    // A cut without captions hears no words: no model is loaded.
-    let captions = p.captions;
-    let mut model_note = None;
-    let engine: Box<dyn Transcriber> = match &args.fake_transcript {
-        _ if !captions => Box::new(Replay::nothing()),
-        Some(path) => Box::new(Replay::load(path)?),
-        None => {
-            let loaded = crate::asr::load_engine(&c.model, &asr)?;
-            model_note = Some(loaded.note);
-            loaded.transcriber
-        }
-    };
     let job = CaptionJob {
-        formats: if captions {
+        formats: if p.captions {
             c.formats.clone()
         } else {
             Vec::new()
@@ -222,6 +212,19 @@ pub(super) fn prepare(
         model_label: c.model.clone(),
         script,
         style: p.style.clone(),
+    };
+    check(&job)?;
+    // A cut without captions hears no words: no model is loaded.
+    let captions = p.captions;
+    let mut model_note = None;
+    let engine: Box<dyn Transcriber> = match &args.fake_transcript {
+        _ if !captions => Box::new(Replay::nothing()),
+        Some(path) => Box::new(Replay::load(path)?),
+        None => {
+            let loaded = crate::asr::load_engine(&c.model, &job.asr)?;
+            model_note = Some(loaded.note);
+            loaded.transcriber
+        }
     };
     Ok((
         Prepared {

@@ -88,7 +88,7 @@ pub(super) fn command(args: &WatchArgs, quiet: bool) -> Result<i32> {
             None
         }
     };
-    let (prepared, _) = prepare(c, &preset, None, 1)?;
+    let (prepared, _) = prepare(c, &preset, None, 1, &|_| Ok(()))?;
     let Prepared {
         mut job, engine, ..
     } = prepared;

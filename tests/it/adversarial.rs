@@ -113,6 +113,31 @@ fn report_named_the_input_and_the_wav_became_json() {
         ],
         &["over the --fake-transcript file"],
     );
+    // Checked before the model loads: refused even when no model would load.
+    refused(
+        d.path(),
+        &[
+            "caption",
+            "talk.mp4",
+            "--model",
+            "./none.bin",
+            "--report",
+            "talk.mp4",
+        ],
+        &["talk.mp4", "over the input"],
+    );
+    refused(
+        d.path(),
+        &[
+            "cut",
+            "talk.mp4",
+            "--model",
+            "./none.bin",
+            "--timeline",
+            "talk.mp4",
+        ],
+        &["talk.mp4", "over the input"],
+    );
 }
 
 #[test]
