@@ -49,6 +49,9 @@ pub fn run_cli() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(e) => usage_error(e),
     };
+    if !matches!(cli.command, cli::Command::Watch(_)) {
+        remove_temps_on_signal();
+    }
     // A `println!` left on a stdout path panics on a closed pipe or a full device: that panic is
     // the io error it reports (silent here, and a closed pipe is success), never exit 101.
     let default_hook = std::panic::take_hook();
@@ -114,4 +117,30 @@ fn usage_error(e: clap::Error) -> ! {
         }
     }
     e.exit()
+}
+
+/// On SIGINT or SIGTERM (watch has its own handling): removes every temporary file this
+/// process staged, says how many on one line and exits with 130 or 143 at once.
+fn remove_temps_on_signal() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use std::io::Write;
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let n = output::remove_own_temps();
+                let s = if n == 1 { "" } else { "s" };
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "interrupted: removed {n} temporary file{s}"
+                );
+                // SAFETY: ends the process now, without running exit handlers under the
+                // threads (FFmpeg, whisper.cpp) that are still working.
+                unsafe { libc::_exit(128 + sig) };
+            }
+        });
+    }
 }

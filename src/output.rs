@@ -18,6 +18,85 @@ pub(crate) fn print_stdout(text: impl std::fmt::Display) -> Result<()> {
         .context("cannot write to stdout")
 }
 
+/// The prefix of this process's temporary files, `.subcut-PID-` (the renderer's own part file
+/// beside one starts `..subcut-PID-`): a later run tells a dead process's leftovers by it.
+pub(crate) fn temp_prefix() -> String {
+    format!(".subcut-{}-", std::process::id())
+}
+
+/// The folders where this process made temporary files, for [`remove_own_temps`].
+static TEMP_DIRS: std::sync::Mutex<std::collections::BTreeSet<PathBuf>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Notes `dir` as holding this process's temporary files; the first time, removes there the
+/// leftovers of subcut processes that are gone (killed, crashed). Returns `dir`.
+pub(crate) fn note_temp_dir(dir: &Path) -> &Path {
+    let new = TEMP_DIRS
+        .lock()
+        .map(|mut d| d.insert(dir.to_path_buf()))
+        .unwrap_or(false);
+    if new {
+        let me = std::process::id();
+        remove_temps(dir, |pid| pid != me && !alive(pid));
+    }
+    dir
+}
+
+/// Removes every temporary file of this process in the noted folders (on a signal); returns
+/// how many it removed.
+pub(crate) fn remove_own_temps() -> usize {
+    let me = std::process::id();
+    let dirs = TEMP_DIRS.lock().map(|d| d.clone()).unwrap_or_default();
+    dirs.iter().map(|d| remove_temps(d, |pid| pid == me)).sum()
+}
+
+/// The pid in a temporary file's name: `.subcut-PID-…` or the renderer's `..subcut-PID-…`.
+fn temp_pid(name: &str) -> Option<u32> {
+    let rest = name
+        .strip_prefix("..subcut-")
+        .or_else(|| name.strip_prefix(".subcut-"))?;
+    let (pid, _) = rest.split_once('-')?;
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether a process `pid` exists (signal 0 checks without sending anything).
+fn alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 sends nothing; it only says whether the process exists.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Removes the files in `dir` named as temporaries of a pid that `whose` accepts.
+fn remove_temps(dir: &Path, whose: impl Fn(u32) -> bool) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(temp_pid)
+                .is_some_and(&whose)
+                && std::fs::remove_file(e.path()).is_ok()
+        })
+        .count()
+}
+
 /// The path of an output for `input` with extension `ext` (e.g. `srt`, `cut.mp4`): next to
 /// the input, or in `out_dir`.
 pub(crate) fn output_path(input: &Path, out_dir: Option<&Path>, ext: &str) -> PathBuf {
@@ -54,9 +133,9 @@ impl Staged {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let mut tmp = tempfile::Builder::new()
-            .prefix(".subcut-")
+            .prefix(&temp_prefix())
             .suffix(".tmp")
-            .tempfile_in(dir)
+            .tempfile_in(note_temp_dir(dir))
             .with_context(|| format!("cannot write to {}", dir.display()))?;
         readable(&tmp)?;
         tmp.write_all(contents)
@@ -86,9 +165,9 @@ impl Staged {
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
         let tmp = tempfile::Builder::new()
-            .prefix(".subcut-")
+            .prefix(&temp_prefix())
             .suffix(&suffix)
-            .tempfile_in(dir)
+            .tempfile_in(note_temp_dir(dir))
             .with_context(|| format!("cannot write to {}", dir.display()))?;
         let path = tmp.path().to_path_buf();
         self.files.push((tmp, dest));
@@ -141,6 +220,24 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn temp_names_carry_the_pid() {
+        assert_eq!(super::temp_pid(".subcut-123-abc.tmp"), Some(123));
+        assert_eq!(
+            super::temp_pid("..subcut-123-abc.mp4.x.part.mp4"),
+            Some(123)
+        );
+        for other in [
+            ".subcut-watch-x",
+            ".subcut-import-x.part",
+            ".subcut-abc.tmp",
+            "a.mp4",
+        ] {
+            assert_eq!(super::temp_pid(other), None, "{other}");
+        }
+        assert!(super::temp_prefix().starts_with(&format!(".subcut-{}-", std::process::id())));
+    }
+
     use super::*;
 
     #[test]

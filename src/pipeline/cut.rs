@@ -348,9 +348,9 @@ fn render_cut(
     let _ass; // the burn-in subtitles live until the render is done
     if cut.burn_in {
         let mut f = tempfile::Builder::new()
-            .prefix(".subcut-")
+            .prefix(&crate::output::temp_prefix())
             .suffix(".ass")
-            .tempfile()
+            .tempfile_in(crate::output::note_temp_dir(&std::env::temp_dir()))
             .with_context(|| failed(input))?;
         use std::io::Write;
         f.write_all(format::ass::render(&p.cut_cues, &job.style, &file_name(input)).as_bytes())

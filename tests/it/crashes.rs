@@ -206,3 +206,91 @@ fn ggml_headers_that_lie_are_one_error_line_not_an_abort() {
         assert!(files_in(&out).is_empty(), "{name}: {:?}", files_in(&out));
     }
 }
+
+/// A 20 s 1280×720 clip with speech-like bursts of tone: long enough that its cut is still
+/// rendering when a signal arrives.
+fn long_clip(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("long.mp4");
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=1280x720:rate=30:duration=20")
+        .args(["-f", "lavfi", "-i"])
+        .arg("sine=frequency=300:duration=20,volume=enable='lt(mod(t,2),1)':volume=0")
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg (the CLI) makes the test media: install it");
+    assert!(ok.success());
+    path
+}
+
+fn temps_in(dir: &std::path::Path) -> Vec<String> {
+    files_in(dir)
+        .into_iter()
+        .filter(|n| n.contains(".subcut-"))
+        .collect()
+}
+
+#[test]
+fn a_signal_during_a_cut_removes_what_it_staged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = long_clip(tmp.path());
+    let before = std::fs::read(&input).unwrap();
+    for (sig, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let out = tmp.path().join(format!("out-{sig}"));
+        std::fs::create_dir_all(&out).unwrap();
+        // A leftover of a subcut that died (no such pid), and one of a live process (ours).
+        let stale = out.join(".subcut-999999999-dead.tmp");
+        let stale_part = out.join("..subcut-999999999-dead.mp4.x.part.mp4");
+        let live = out.join(format!(".subcut-{}-live.tmp", std::process::id()));
+        for p in [&stale, &stale_part, &live] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let mut child = subcut_std()
+            .args(["cut", input.to_str().unwrap(), "--no-captions", "-q", "-o"])
+            .arg(&out)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while !temps_in(&out)
+            .iter()
+            .any(|n| n.ends_with(".mp4") && !n.contains("dead"))
+        {
+            assert!(
+                t0.elapsed().as_secs() < 60,
+                "no temp appeared: {:?}",
+                files_in(&out)
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the cut ended before the signal"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(
+            !stale.exists() && !stale_part.exists(),
+            "stale temps of a dead pid stay"
+        );
+        // SAFETY: sends a signal to our own child process.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        let err = stderr(&o);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(lines[0].starts_with("interrupted: removed "), "{err}");
+        assert!(!lines[0].contains("removed 0 "), "{err}");
+        std::fs::remove_file(&live).expect("a live process's temp is kept");
+        assert_eq!(files_in(&out), Vec::<String>::new(), "left behind");
+        assert_eq!(std::fs::read(&input).unwrap(), before, "the input changed");
+    }
+}
