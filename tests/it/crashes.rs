@@ -294,3 +294,40 @@ fn a_signal_during_a_cut_removes_what_it_staged() {
         assert_eq!(std::fs::read(&input).unwrap(), before, "the input changed");
     }
 }
+
+#[test]
+fn an_interrupted_model_import_removes_its_part_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join(".subcut-999999999-import-dead.part");
+    std::fs::write(&stale, b"x").unwrap();
+    let mut child = subcut_std()
+        .args(["model", "import"])
+        .arg(ct2_base())
+        .arg("-o")
+        .arg(dir.path().join("m.bin"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !temps_in(dir.path()).iter().any(|n| !n.contains("dead")) {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "no part file: {:?}",
+            files_in(dir.path())
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before the signal"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: sends a signal to our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert_eq!(stderr(&o).trim(), "interrupted: removed 1 temporary file");
+    assert_eq!(files_in(dir.path()), Vec::<String>::new(), "left behind");
+}

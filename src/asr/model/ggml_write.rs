@@ -491,9 +491,9 @@ pub fn import_ct2(
         source,
     };
     let tmp = tempfile::Builder::new()
-        .prefix(".subcut-import-")
+        .prefix(&format!("{}import-", crate::output::temp_prefix()))
         .suffix(".part")
-        .tempfile_in(dir)
+        .tempfile_in(crate::output::note_temp_dir(dir))
         .map_err(|source| ImportError::Io {
             action: "create a temporary file in",
             path: dir.to_path_buf(),
