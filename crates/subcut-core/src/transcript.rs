@@ -54,21 +54,23 @@ impl Transcript {
     }
     /// The full text, segments joined by a space (no space between CJK segments).
     pub fn text(&self) -> String {
-        let mut out = String::new();
-        for s in &self.segments {
-            let t = s.text.trim();
-            if t.is_empty() {
-                continue;
-            }
-            let cjk_join =
-                out.chars().last().is_some_and(is_cjk) && t.chars().next().is_some_and(is_cjk);
-            if !out.is_empty() && !cjk_join {
-                out.push(' ');
-            }
-            out.push_str(t);
-        }
-        out
+        join_text(self.segments.iter().map(|s| s.text.as_str()))
     }
+}
+
+/// Pieces of text (segments, words) trimmed and joined by spaces, except between two CJK
+/// characters; empty pieces are left out.
+pub(crate) fn join_text<'a>(pieces: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for t in pieces.into_iter().map(str::trim).filter(|t| !t.is_empty()) {
+        let cjk_join =
+            out.chars().last().is_some_and(is_cjk) && t.chars().next().is_some_and(is_cjk);
+        if !out.is_empty() && !cjk_join {
+            out.push(' ');
+        }
+        out.push_str(t);
+    }
+    out
 }
 
 /// Han ideographs, kana, hangul and CJK punctuation: scripts written without spaces.

@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use crate::time::{normalize, Span, Time};
-use crate::transcript::{is_cjk, Segment, Transcript, Word};
+use crate::transcript::{join_text, Segment, Transcript, Word};
 
 /// One kept span: where it is in the source and where it lands in the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -203,20 +203,7 @@ impl TimeMap {
 
 /// Words joined by spaces, except between two CJK characters.
 fn join_words(words: &[Word]) -> String {
-    let mut out = String::new();
-    for w in words {
-        let t = w.text.trim();
-        if t.is_empty() {
-            continue;
-        }
-        let cjk_join =
-            out.chars().last().is_some_and(is_cjk) && t.chars().next().is_some_and(is_cjk);
-        if !out.is_empty() && !cjk_join {
-            out.push(' ');
-        }
-        out.push_str(t);
-    }
-    out
+    join_text(words.iter().map(|w| w.text.as_str()))
 }
 
 #[cfg(test)]
