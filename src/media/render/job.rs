@@ -335,7 +335,6 @@ impl Job<'_> {
         audio_done: &AtomicBool,
         progress: &mut dyn FnMut(f32),
     ) -> Result<(), RenderError> {
-        let mut packet = Packet::empty();
         let mut bad_packets = 0usize;
         let mut last_progress = 0.0f32;
         let source_end = slots.source_end();
@@ -348,6 +347,10 @@ impl Job<'_> {
             if v_done && a_done {
                 return Ok(());
             }
+            // A fresh packet each time: `av_read_frame` overwrites the packet it is given
+            // without unreferencing it, so reusing one leaked every packet read (the render
+            // held the whole input in memory).
+            let mut packet = Packet::empty();
             match packet.read(ictx) {
                 Ok(()) => {}
                 Err(ffmpeg::Error::Eof) => return Ok(()),
