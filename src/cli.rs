@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::asr::model::Quantization;
 use crate::edit::export::Export;
+use crate::media::render::RenderMode;
 use crate::subtitle::format::Format;
 use crate::subtitle::zh::ChineseScript;
 
@@ -251,6 +252,15 @@ pub(crate) struct CutArgs {
     /// Audio encoder (default: aac for mp4, the input's format for audio files).
     #[arg(long, value_name = "CODEC", help_heading = "Encoding")]
     pub(crate) audio_codec: Option<String>,
+    /// How the cut video is written: copy what the cut does not change and re-encode only
+    /// the cut edges (smart), or re-encode every frame [default: auto].
+    #[arg(
+        long,
+        value_name = "MODE",
+        value_parser = choice(RenderMode::ALL, |m| (m.name(), m.help())),
+        help_heading = "Encoding"
+    )]
+    pub(crate) render: Option<RenderMode>,
     #[command(flatten)]
     pub(crate) caption: CaptionArgs,
 }

@@ -108,6 +108,9 @@ impl CutArgs {
         if let Some(v) = &self.audio_codec {
             r.audio_codec = Some(v.clone());
         }
+        if let Some(v) = self.render {
+            r.mode = v;
+        }
     }
 }
 

@@ -35,6 +35,26 @@ pub(super) fn finish(
                 o.write_seconds
             ));
         }
+        if let Some(r) = &o.render {
+            let name = o.input.display();
+            match &r.reencoded_because {
+                Some(why) if r.warn && !ui.quiet => eprintln!("warning: {name}: {why}"),
+                Some(why) if ui.verbose => ui.info(format!(
+                    "{name}: render {:.2} s, {} frames re-encoded: {why}",
+                    o.render_seconds.unwrap_or(0.0),
+                    r.frames
+                )),
+                None if ui.verbose => ui.info(format!(
+                    "{name}: render {:.2} s, smart: {} of {} frames copied ({:.0} %), {} re-encoded at the cuts",
+                    o.render_seconds.unwrap_or(0.0),
+                    r.copied_frames,
+                    r.frames,
+                    100.0 * r.copied_frames as f64 / r.frames.max(1) as f64,
+                    r.frames - r.copied_frames
+                )),
+                _ => {}
+            }
+        }
     }
     for (_, msg) in &failed {
         eprintln!("error: {msg}");

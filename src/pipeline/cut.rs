@@ -13,7 +13,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::{cues_for, file_name, listen, stage_subtitles, CaptionJob, Event, Heard, Outcome};
+use super::{
+    cues_for, file_name, listen, stage_subtitles, CaptionJob, Event, Heard, Outcome, RenderNote,
+};
 use crate::analysis;
 use crate::asr::Transcriber;
 use crate::edit::export::{Export, Source, Timecode};
@@ -151,7 +153,7 @@ pub fn cut(
 
     on(Event::Stage("render"));
     let tr = Instant::now();
-    render_cut(&mut staged, input, job, cut, &info, &planned, on)?;
+    outcome.render = render_cut(&mut staged, input, job, cut, &info, &planned, on)?;
     outcome.render_seconds = Some(tr.elapsed().as_secs_f64());
     outcome.outputs = staged.commit().with_context(|| failed(input))?;
     outcome.write_seconds = t2.elapsed().as_secs_f64() - outcome.render_seconds.unwrap_or(0.0);
@@ -343,7 +345,7 @@ fn render_cut(
     info: &MediaInfo,
     p: &Planned,
     on: &mut dyn FnMut(Event),
-) -> Result<()> {
+) -> Result<Option<RenderNote>> {
     let mut opts = cut.render.clone();
     let _ass; // the burn-in subtitles live until the render is done
     if cut.burn_in {
@@ -363,9 +365,14 @@ fn render_cut(
     let tmp = staged
         .reserve(input, video_dest)
         .with_context(|| failed(input))?;
-    render::render(input, &p.plan.keep, &tmp, &opts, &mut |f| {
+    let summary = render::render(input, &p.plan.keep, &tmp, &opts, &mut |f| {
         on(Event::Progress(f))
     })
     .map_err(anyhow::Error::from)?;
-    Ok(())
+    Ok(summary.video_duration.map(|_| RenderNote {
+        frames: summary.video_frames,
+        copied_frames: summary.video_copied_frames,
+        warn: opts.mode == render::RenderMode::Smart && summary.reencoded_because.is_some(),
+        reencoded_because: summary.reencoded_because,
+    }))
 }

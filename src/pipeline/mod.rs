@@ -107,6 +107,24 @@ pub struct Outcome {
     /// Wall seconds spent rendering the cut media (absent for captions only and dry runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) render_seconds: Option<f64>,
+    /// How the cut's video was written (absent without a rendered video).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) render: Option<RenderNote>,
+}
+
+/// How a cut's video was written: frames copied by the smart render, or why it re-encoded.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RenderNote {
+    /// Video frames written.
+    pub(crate) frames: u64,
+    /// Of those, frames copied untouched.
+    pub(crate) copied_frames: u64,
+    /// Why every frame was re-encoded (absent for a smart render).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reencoded_because: Option<String>,
+    /// `--render smart` was asked for and could not be done: said without `-v` too.
+    #[serde(skip)]
+    pub(crate) warn: bool,
 }
 
 /// What the first stages found out about one input: its audio, where the speech is, and

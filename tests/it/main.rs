@@ -11,7 +11,7 @@
 //! | [`formats`] | every subtitle format read back by another tool (subtp, libass) |
 //! | [`golden`] | every subtitle and export format byte for byte against `fixtures/golden/` |
 //! | [`quantize`] | `model import --quantize` against whisper.cpp's own quantizer |
-//! | [`render`] | the cut renderer as a library, on media made on the fly |
+//! | [`render`] | the cut renderer as a library, on media made on the fly; `render::smart`: copied GOPs, exact frames, Chromium playback, fallbacks, peak memory |
 //! | [`watch`] | `subcut watch` on a temporary folder |
 //!
 //! Run one area with `cargo test --release --test it cut::`. A regression test is named after

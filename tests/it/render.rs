@@ -1155,3 +1155,5 @@ fn audio_encoded_on_its_own_thread_equals_the_single_threaded_render() {
     check_durations(&probe_json(&a), total(&keep), 0.04);
     check_durations(&probe_json(&b), total(&keep), 0.04);
 }
+
+mod smart;

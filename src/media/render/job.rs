@@ -15,7 +15,8 @@ use ffmpeg::Rescale;
 use ffmpeg::{decoder, ffi, format, frame, media, ChannelLayout, Dictionary, Packet, Rational};
 
 use super::slots::Slots;
-use super::{audio, burn_in, video, RenderError, RenderOptions, RenderSummary};
+use super::smart::{self, SmartVideo};
+use super::{audio, burn_in, video, RenderError, RenderMode, RenderOptions, RenderSummary};
 use crate::media::probe::{describe, open_input, video_stream};
 use crate::media::{io_why, same_file, start_us, MICROS};
 use crate::time::{Span, Time};
@@ -27,15 +28,15 @@ pub(super) struct Job<'a> {
 }
 
 /// The output being written: a temporary file beside the real one, renamed at the end.
-struct Output {
+pub(super) struct Output {
     /// Declared before `tmp`, so it is closed before the temporary file is removed.
-    octx: format::context::Output,
+    pub octx: format::context::Output,
     tmp: NamedTempFile,
     /// The output's extension, lower case, and the muxer FFmpeg picked for it.
     ext: String,
-    muxer: String,
+    pub muxer: String,
     /// The muxer wants codec headers out of band (`AVFMT_GLOBALHEADER`).
-    global_header: bool,
+    pub global_header: bool,
 }
 
 /// The video stream being rendered: its decoder and its way out.
@@ -112,8 +113,16 @@ impl Job<'_> {
         let burn_in = burn_in::prepare(self.opts, self.input, v_index.is_some())?;
 
         let mut out = self.open_output(v_index.is_some())?;
+        let (mut smart, reencoded_because) = self.open_smart(
+            &ictx,
+            v_index,
+            &slots,
+            origin_us,
+            burn_in.is_some(),
+            &mut out,
+        )?;
         let mut vin = match v_index {
-            Some(i) => Some(self.open_video(
+            Some(i) if smart.is_none() => Some(self.open_video(
                 &ictx,
                 i,
                 &slots,
@@ -121,7 +130,7 @@ impl Job<'_> {
                 &mut out.octx,
                 out.global_header,
             )?),
-            None => None,
+            _ => None,
         };
         let mut ain = match a_index {
             Some(i) => Some(self.open_audio(
@@ -135,7 +144,7 @@ impl Job<'_> {
             )?),
             None => None,
         };
-        self.write_header(&ictx, &mut out, vin.as_mut(), ain.as_mut())?;
+        self.write_header(&ictx, &mut out, vin.as_mut(), smart.as_mut(), ain.as_mut())?;
         discard_other_streams(&mut ictx, v_index, a_index);
 
         self.mux(
@@ -145,6 +154,7 @@ impl Job<'_> {
             a_index,
             &mut out.octx,
             &mut vin,
+            &mut smart,
             &mut ain,
             progress,
         )?;
@@ -154,7 +164,15 @@ impl Job<'_> {
         let Output { octx, tmp, .. } = out;
         drop(octx); // closes the file before it is renamed
 
-        let summary = summary(self.output, &slots, vin.as_ref(), ain.as_ref());
+        let mut summary = summary(self.output, &slots, vin.as_ref(), ain.as_ref());
+        if let Some(s) = &smart {
+            summary.video_duration = Some(Time(s.end_pts.rescale(s.ost_tb, MICROS)));
+            summary.duration = summary.duration.max(summary.video_duration.unwrap());
+            summary.video_frames = s.copied_frames + s.encoded_frames;
+            summary.video_copied_frames = s.copied_frames;
+            summary.constant_frame_rate = true;
+        }
+        summary.reencoded_because = reencoded_because;
         self.persist(tmp)?;
         progress(1.0);
         Ok(summary)
@@ -213,12 +231,41 @@ impl Job<'_> {
         })
     }
 
+    /// The smart video path when the mode, the job and the input allow it; else why not
+    /// (`None` without video).
+    fn open_smart(
+        &self,
+        ictx: &format::context::Input,
+        v_index: Option<usize>,
+        slots: &Slots,
+        origin_us: i64,
+        burn_in: bool,
+        out: &mut Output,
+    ) -> Result<(Option<SmartVideo>, Option<String>), RenderError> {
+        let Some(index) = v_index else {
+            return Ok((None, None));
+        };
+        let why = if self.opts.mode == RenderMode::Reencode {
+            "every frame is re-encoded (render mode reencode)".to_string()
+        } else if burn_in {
+            "smart render: burned-in captions change every frame, so every frame is re-encoded"
+                .to_string()
+        } else {
+            match smart::prepare(self, ictx, index, slots, origin_us, out)? {
+                Ok(s) => return Ok((Some(s), None)),
+                Err(why) => why,
+            }
+        };
+        Ok((None, Some(why)))
+    }
+
     /// Container metadata and the header (with `+faststart` for MP4/MOV when asked).
     fn write_header(
         &self,
         ictx: &format::context::Input,
         out: &mut Output,
         vin: Option<&mut VideoIn>,
+        smart: Option<&mut SmartVideo>,
         ain: Option<&mut AudioIn>,
     ) -> Result<(), RenderError> {
         let octx = &mut out.octx;
@@ -232,6 +279,9 @@ impl Job<'_> {
         // The muxer may change the stream time bases in write_header.
         if let Some(v) = vin {
             v.out.ost_tb = octx.stream(v.out.stream_index).unwrap().time_base();
+        }
+        if let Some(s) = smart {
+            s.ost_tb = octx.stream(s.stream_index).unwrap().time_base();
         }
         if let Some(a) = ain {
             a.out.ost_tb = octx.stream(a.out.stream_index).unwrap().time_base();
@@ -252,13 +302,14 @@ impl Job<'_> {
         a_index: Option<usize>,
         octx: &mut format::context::Output,
         vin: &mut Option<VideoIn>,
+        smart: &mut Option<SmartVideo>,
         ain: &mut Option<AudioIn>,
         progress: &mut dyn FnMut(f32),
     ) -> Result<(), RenderError> {
         let audio_done = AtomicBool::new(false);
         std::thread::scope(|scope| -> Result<(), RenderError> {
             let mut worker = None;
-            if vin.is_some() && self.opts.threads != 1 {
+            if (vin.is_some() || smart.is_some()) && self.opts.threads != 1 {
                 if let Some(a) = ain.take() {
                     worker = Some(self.spawn_audio(scope, a, &audio_done));
                 }
@@ -270,12 +321,13 @@ impl Job<'_> {
                 a_index,
                 octx,
                 vin,
+                smart,
                 ain,
                 &mut worker,
                 &audio_done,
                 progress,
             )?;
-            self.flush(slots, origin_us, octx, vin, ain, worker)
+            self.flush(slots, origin_us, octx, vin, smart, ain, worker)
         })
     }
 
@@ -330,6 +382,7 @@ impl Job<'_> {
         a_index: Option<usize>,
         octx: &mut format::context::Output,
         vin: &mut Option<VideoIn>,
+        smart: &mut Option<SmartVideo>,
         ain: &mut Option<AudioIn>,
         worker: &mut Option<AudioWorker<'_>>,
         audio_done: &AtomicBool,
@@ -339,7 +392,8 @@ impl Job<'_> {
         let mut last_progress = 0.0f32;
         let source_end = slots.source_end();
         loop {
-            let v_done = vin.as_ref().is_none_or(|v| v.out.done(slots));
+            let v_done = vin.as_ref().is_none_or(|v| v.out.done(slots))
+                && smart.as_ref().is_none_or(|s| s.done());
             let a_done = match ain.as_ref() {
                 Some(a) => a.out.done(),
                 None => worker.is_none() || audio_done.load(Ordering::Relaxed),
@@ -366,6 +420,8 @@ impl Job<'_> {
             let index = packet.stream();
             if let Some(v) = vin.as_mut().filter(|v| v.index == index && !v_done) {
                 self.video_packet(v, Some(&packet), slots, origin_us, octx)?;
+            } else if let Some(s) = smart.as_mut().filter(|s| s.index == index && !v_done) {
+                s.packet(packet, octx).map_err(|e| self.encode_err(e))?;
             } else if Some(index) == a_index && !a_done {
                 if let Some(a) = ain.as_mut() {
                     self.audio_packet(a, Some(&packet))?;
@@ -392,6 +448,9 @@ impl Job<'_> {
             if let Some(v) = vin.as_ref().filter(|_| !v_done) {
                 at = at.min(v.out.last_t.unwrap_or(Time::ZERO));
             }
+            if let Some(s) = smart.as_ref().filter(|_| !v_done) {
+                at = at.min(s.last_t.unwrap_or(Time::ZERO));
+            }
             if let Some(a) = ain.as_ref().filter(|_| !a_done) {
                 at = at.min(a.out.position());
             }
@@ -406,15 +465,20 @@ impl Job<'_> {
 
     /// Flushes the decoders, then fills and flushes the outputs; the audio thread, if any, is
     /// told the input ended and its stream comes back into `ain`.
+    #[allow(clippy::too_many_arguments)]
     fn flush(
         &self,
         slots: &Slots,
         origin_us: i64,
         octx: &mut format::context::Output,
         vin: &mut Option<VideoIn>,
+        smart: &mut Option<SmartVideo>,
         ain: &mut Option<AudioIn>,
         worker: Option<AudioWorker<'_>>,
     ) -> Result<(), RenderError> {
+        if let Some(s) = smart.as_mut() {
+            s.finish(octx).map_err(|e| self.encode_err(e))?;
+        }
         if let Some(v) = vin.as_mut() {
             if !v.out.done(slots) {
                 self.video_packet(v, None, slots, origin_us, octx)?;
@@ -581,6 +645,8 @@ fn summary(
         video_duration,
         audio_duration,
         video_frames: vin.map_or(0, |v| v.out.frames),
+        video_copied_frames: 0,
+        reencoded_because: None,
         audio_samples: ain.map_or(0, |a| a.out.samples as u64),
         constant_frame_rate: vin.is_some_and(|v| matches!(v.out.mode, video::Mode::Cfr(..))),
     }

@@ -78,9 +78,13 @@
 
 mod audio;
 mod burn_in;
+mod gops;
+mod h264;
+mod hevc;
 mod job;
 mod open;
 mod slots;
+mod smart;
 mod video;
 
 use std::path::{Path, PathBuf};
@@ -124,6 +128,60 @@ pub struct RenderOptions {
     pub burn_in_style: Option<String>,
     /// Put the MP4/MOV index first (playback starts before the download ends).
     pub faststart: bool,
+    /// Copy what the cut does not change (smart render) or re-encode every frame.
+    pub mode: RenderMode,
+}
+
+/// How the video of a cut is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RenderMode {
+    /// Smart when the input allows it, else a full re-encode (said with `-v`).
+    #[default]
+    Auto,
+    /// Smart, with a warning when the input does not allow it (then a full re-encode).
+    Smart,
+    /// Decode and re-encode every frame.
+    Reencode,
+}
+
+impl RenderMode {
+    /// Every mode, in the order `--help` lists them.
+    pub const ALL: &'static [RenderMode] =
+        &[RenderMode::Auto, RenderMode::Smart, RenderMode::Reencode];
+
+    /// The mode's name on the command line and in presets.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RenderMode::Auto => "auto",
+            RenderMode::Smart => "smart",
+            RenderMode::Reencode => "reencode",
+        }
+    }
+
+    /// One line for `--help`.
+    pub fn help(&self) -> &'static str {
+        match self {
+            RenderMode::Auto => {
+                "Copy the untouched groups of pictures of H.264 video, re-encode only the cut \
+                 edges; re-encode everything when the job changes pixels (burn-in) or the \
+                 input does not allow it"
+            }
+            RenderMode::Smart => "As auto, and warn when the input does not allow it",
+            RenderMode::Reencode => "Decode and re-encode every frame",
+        }
+    }
+}
+
+impl std::str::FromStr for RenderMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        RenderMode::ALL
+            .iter()
+            .find(|m| m.name() == s)
+            .copied()
+            .ok_or_else(|| format!("unknown render mode {s:?} (auto, smart or reencode)"))
+    }
 }
 
 impl Default for RenderOptions {
@@ -139,6 +197,7 @@ impl Default for RenderOptions {
             burn_in: None,
             burn_in_style: None,
             faststart: true,
+            mode: RenderMode::Auto,
         }
     }
 }
@@ -236,8 +295,12 @@ pub struct RenderSummary {
     pub video_duration: Option<Time>,
     /// Duration of the audio written, from its sample count (`None` without audio).
     pub audio_duration: Option<Time>,
-    /// Video frames sent to the encoder (including repeats that fill a slot).
+    /// Video frames written (including repeats that fill a slot).
     pub video_frames: u64,
+    /// Of those, the frames the smart render copied untouched (0 for a full re-encode).
+    pub video_copied_frames: u64,
+    /// Why the video was re-encoded in full (`None`: smart render, or no video).
+    pub reencoded_because: Option<String>,
     /// Audio samples (per channel) sent to the encoder.
     pub audio_samples: u64,
     /// Whether video was written at a constant frame rate.

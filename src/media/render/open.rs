@@ -156,6 +156,18 @@ impl Job<'_> {
             ost.set_avg_frame_rate(rate);
             ost.set_rate(rate);
         }
+        Ok(self.finish_video_stream(&mut ost, st, sar))
+    }
+
+    /// What every output video stream takes from the input's: no codec tag (the muxer picks
+    /// it), the pixel aspect ratio, the display matrix (rotation) and language/title tags.
+    /// Returns the stream's index.
+    pub(super) fn finish_video_stream(
+        &self,
+        ost: &mut format::stream::StreamMut,
+        st: &format::stream::Stream,
+        sar: Rational,
+    ) -> usize {
         // SAFETY: stream fields and side data of a stream we just added; the display matrix
         // bytes are copied from the input stream's side data.
         unsafe {
@@ -178,8 +190,8 @@ impl Job<'_> {
                 }
             }
         }
-        copy_stream_tags(st, &mut ost);
-        Ok(ost.index())
+        copy_stream_tags(st, ost);
+        ost.index()
     }
 
     /// Opens the decoder of audio stream `index`, the encoder (same rate and channel layout,

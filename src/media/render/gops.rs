@@ -1,0 +1,211 @@
+//! The pure half of the smart render: the video's groups of pictures, from the packets' timing
+//! and key flags, and what to do with each one for a set of keep spans: copy it untouched (it
+//! lies wholly inside one span), decode it (a span edge cuts it: only its kept frames are
+//! re-encoded), or skip it (nothing of it is kept). No FFmpeg here.
+
+use crate::time::{Span, Time};
+
+/// One video packet as the demuxer gave it (times in the stream's time base).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PacketInfo {
+    pub pts: i64,
+    pub dts: i64,
+    pub duration: i64,
+    pub key: bool,
+}
+
+/// A group of pictures: packets `first..first + len` in decode order, presenting `[start, end)`
+/// (stream time base), starting with a key frame whose decode time is `delay` before its
+/// presentation time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Gop {
+    pub first: usize,
+    pub len: usize,
+    pub start: i64,
+    pub end: i64,
+    pub delay: i64,
+}
+
+/// What the smart render does with a group of pictures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Nothing of it is kept: not even decoded.
+    Skip,
+    /// Wholly inside keep span `span`: its packets are copied.
+    Copy { span: usize },
+    /// A span edge cuts it: decoded, its kept frames re-encoded.
+    Decode,
+}
+
+/// Splits the packets into closed groups of pictures. Errors say why the stream cannot be
+/// copied group by group (the render then re-encodes everything).
+pub(crate) fn gops(packets: &[PacketInfo]) -> Result<Vec<Gop>, String> {
+    let Some(first) = packets.first() else {
+        return Err("the video has no packets".into());
+    };
+    if !first.key {
+        return Err("the video does not start with a key frame".into());
+    }
+    let mut out: Vec<Gop> = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        if p.duration <= 0 {
+            return Err(format!("video packet {i} has no duration"));
+        }
+        if p.key {
+            out.push(Gop {
+                first: i,
+                len: 0,
+                start: p.pts,
+                end: p.pts + p.duration,
+                delay: p.pts - p.dts,
+            });
+        }
+        let g = out.last_mut().expect("the first packet is a key frame");
+        if p.pts < g.start {
+            // A picture shown before its group's key frame: an open GOP (it refers to the
+            // previous group), which cannot be copied on its own.
+            return Err(format!(
+                "open GOP: video packet {i} is shown before its key frame"
+            ));
+        }
+        g.len += 1;
+        g.end = g.end.max(p.pts + p.duration);
+    }
+    if let Some(w) = out.windows(2).find(|w| w[1].start < w[0].end) {
+        return Err(format!(
+            "groups of pictures overlap in time (at pts {})",
+            w[1].start
+        ));
+    }
+    Ok(out)
+}
+
+/// What to do with each group for the keep `spans` (sorted, disjoint, on the same timeline as
+/// the groups after `to_time`). `tol` absorbs timestamp rounding (under half a frame).
+pub(crate) fn actions(
+    gops: &[Gop],
+    to_time: impl Fn(i64) -> Time,
+    spans: &[Span],
+    tol: Time,
+) -> Vec<Action> {
+    gops.iter()
+        .map(|g| {
+            let (a, b) = (to_time(g.start), to_time(g.end));
+            let mut overlaps = spans
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.start < b - tol && a + tol < s.end);
+            match (overlaps.next(), overlaps.next()) {
+                (None, _) => Action::Skip,
+                (Some((i, s)), None) if s.start <= a + tol && b <= s.end + tol => {
+                    Action::Copy { span: i }
+                }
+                _ => Action::Decode,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A closed-GOP stream with B-frames: `n` frames of 512 ticks, a key frame every `gop`
+    /// frames, in decode order I P B B P B B … (pts shown in order I B B P), delay 2 frames.
+    fn stream(n: i64, gop: i64) -> Vec<PacketInfo> {
+        let d = 512;
+        let mut out = Vec::new();
+        for g in (0..n).step_by(gop as usize) {
+            let len = gop.min(n - g);
+            // Decode order of presentation indexes: 0, then per triple (3,1,2), (6,4,5)…
+            let mut order = vec![0];
+            let mut k = 1;
+            while k < len {
+                let p = (k + 2).min(len - 1);
+                order.push(p);
+                for b in k..p {
+                    order.push(b);
+                }
+                k = p + 1;
+            }
+            for p in order {
+                out.push(PacketInfo {
+                    pts: (g + p) * d,
+                    dts: 0,
+                    duration: d,
+                    key: p == 0,
+                });
+            }
+        }
+        for (i, p) in out.iter_mut().enumerate() {
+            p.dts = (i as i64 - 2) * d;
+        }
+        out
+    }
+
+    #[test]
+    fn closed_gops_are_found() {
+        let g = gops(&stream(70, 30)).unwrap();
+        assert_eq!(g.len(), 3);
+        assert_eq!(
+            (g[0].first, g[0].len, g[0].start, g[0].end),
+            (0, 30, 0, 30 * 512)
+        );
+        assert_eq!((g[1].first, g[1].start, g[1].end), (30, 30 * 512, 60 * 512));
+        assert_eq!((g[2].len, g[2].end), (10, 70 * 512));
+        assert!(g.iter().all(|g| g.delay == 2 * 512), "{g:?}");
+    }
+
+    #[test]
+    fn open_gops_and_bad_streams_are_refused() {
+        let mut s = stream(60, 30);
+        // A B-frame of the second group shown before its key frame.
+        s[31].pts = 29 * 512 - 100;
+        assert!(gops(&s).unwrap_err().contains("open GOP"));
+        let mut s = stream(60, 30);
+        s[0].key = false;
+        assert!(gops(&s).is_err());
+        let mut s = stream(60, 30);
+        s[5].duration = 0;
+        assert!(gops(&s).is_err());
+        assert!(gops(&[]).is_err());
+    }
+
+    #[test]
+    fn groups_inside_a_span_are_copied_and_edges_decoded() {
+        let g = gops(&stream(150, 30)).unwrap();
+        // 512 ticks = 1/30 s at time base 1/15360; groups of 1 s.
+        let to_time = |ts: i64| Time(ts * 1_000_000 / 15_360);
+        let tol = Time(16_000);
+        let s = |a: f64, b: f64| Span::secs(a, b);
+        // Keep 0.5–2.0 s and 2.5–5.0 s: group 0 is cut at 0.5, group 1 is inside the first
+        // span, group 2 holds the gap, groups 3 and 4 lie inside the second span.
+        let a = actions(&g, to_time, &[s(0.5, 2.0), s(2.5, 5.0)], tol);
+        assert_eq!(
+            a,
+            vec![
+                Action::Decode,
+                Action::Copy { span: 0 },
+                Action::Decode,
+                Action::Copy { span: 1 },
+                Action::Copy { span: 1 },
+            ]
+        );
+        // A group that no span touches is skipped; spans touching only a group's edge do
+        // not pull it in.
+        let a = actions(&g, to_time, &[s(0.0, 1.0), s(4.0, 5.0)], tol);
+        assert_eq!(
+            a,
+            vec![
+                Action::Copy { span: 0 },
+                Action::Skip,
+                Action::Skip,
+                Action::Skip,
+                Action::Copy { span: 1 },
+            ]
+        );
+        // Rounding within the tolerance still counts as inside.
+        let a = actions(&g, to_time, &[s(0.99, 2.01)], tol);
+        assert_eq!(a[1], Action::Copy { span: 0 });
+    }
+}
