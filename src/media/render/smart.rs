@@ -47,7 +47,7 @@ pub(super) struct SmartVideo {
     actions: Vec<Action>,
     /// Index of the last GOP that is not skipped.
     last_needed: usize,
-    /// Output minus source time, per keep span, in the stream time base.
+    /// Output timestamp minus source timestamp, per keep span, in the stream time base.
     shifts: Vec<i64>,
     spans: Vec<crate::time::Span>,
     tol: Time,
@@ -262,7 +262,8 @@ pub(super) fn prepare(
         .spans
         .iter()
         .zip(&slots.out_starts)
-        .map(|(s, o)| Time(o.0 - s.start.0).0.rescale(MICROS, tb))
+        // Source times count from the container's start (`origin_us`); output times from 0.
+        .map(|(s, o)| (o.0 - s.start.0 - origin_us).rescale(MICROS, tb))
         .collect();
 
     // The decoder, for the cut GOPs.

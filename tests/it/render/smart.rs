@@ -128,6 +128,37 @@ fn smart_render_copies_whole_gops_and_keeps_every_frame_exact() {
     assert_eq!(s.reencoded_because, None, "{s:?}");
     assert_eq!((s.video_frames, s.video_copied_frames), (110, 100), "{s:?}");
     check_smart_output(&out, &keep, "hevc");
+
+    // A file whose timestamps start at 2 s (the container's start time): the output still
+    // starts at 0, audio and video together.
+    let late = d.path().join("late.mp4");
+    ff(&[
+        "-i",
+        input.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-output_ts_offset",
+        "2",
+        late.to_str().unwrap(),
+    ]);
+    // The container starts with the audio's priming (1.978 s), the video 22 ms later: the
+    // plan's cut points lie on the video's frame grid (as `subcut cut` snaps them), and the
+    // pictures and sound at those points are the same as in the original.
+    let j = probe_json(&late);
+    let origin = num(&j["format"]["start_time"]);
+    let lead = num(&stream(&j, "video").unwrap()["start_time"]) - origin;
+    assert!(
+        origin > 1.9 && lead > 0.0,
+        "origin {origin}, video {lead} later"
+    );
+    let on_grid: Vec<Span> = keep
+        .iter()
+        .map(|s| Span::secs(s.start.as_secs_f64() + lead, s.end.as_secs_f64() + lead))
+        .collect();
+    let out = d.path().join("late.cut.mp4");
+    let s = render_ok(&late, &on_grid, &out, &RenderOptions::default());
+    assert_eq!((s.video_frames, s.video_copied_frames), (110, 100), "{s:?}");
+    check_smart_output(&out, &keep, "h264");
 }
 
 fn check_smart_output(out: &Path, keep: &[Span], codec: &str) {
@@ -135,6 +166,13 @@ fn check_smart_output(out: &Path, keep: &[Span], codec: &str) {
     let j = probe_json(out);
     check_durations(&j, total(keep), 0.04);
     let v = stream(&j, "video").unwrap();
+    let a = stream(&j, "audio").unwrap();
+    assert!(
+        num(&v["start_time"]).abs() < 0.02 && num(&a["start_time"]).abs() < 0.03,
+        "video starts at {}, audio at {}",
+        v["start_time"],
+        a["start_time"]
+    );
     assert_eq!(num(&v["nb_read_frames"]), 110.0);
     assert_eq!(
         (v["codec_name"].as_str(), v["pix_fmt"].as_str()),
