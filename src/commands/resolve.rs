@@ -108,6 +108,21 @@ impl CutArgs {
         if let Some(v) = &self.audio_codec {
             r.audio_codec = Some(v.clone());
         }
+        if let Some(v) = self.aspect {
+            r.aspect = Some(v);
+        }
+        if let Some(v) = self.reframe {
+            r.reframe = v;
+        }
+        if let Some(v) = self.reframe_x {
+            r.reframe_x = v;
+        }
+        if let Some(v) = &self.pad_colour {
+            r.pad_colour = v.clone();
+        }
+        if self.upscale {
+            r.upscale = true;
+        }
     }
 }
 

@@ -352,9 +352,20 @@ fn render_cut(
             .suffix(".ass")
             .tempfile_in(crate::output::note_temp_dir(&std::env::temp_dir()))
             .with_context(|| failed(input))?;
+        // The captions' canvas is the output frame, so the style means the same share of
+        // the picture on every input.
+        let style = match &info.video {
+            Some(v) => {
+                let (w, h) = render::caption_frame(v, &opts);
+                job.style.fit_to(w, h)
+            }
+            None => job.style.clone(),
+        };
+        let mut words: Vec<Word> = p.cut_transcript.words().cloned().collect();
+        words.sort_by_key(|w| w.start);
+        let ass = format::ass::render_words(&p.cut_cues, &words, &style, &file_name(input));
         use std::io::Write;
-        f.write_all(format::ass::render(&p.cut_cues, &job.style, &file_name(input)).as_bytes())
-            .with_context(|| failed(input))?;
+        f.write_all(ass.as_bytes()).with_context(|| failed(input))?;
         opts.burn_in = Some(f.path().to_path_buf());
         _ass = f;
     }

@@ -80,6 +80,7 @@ mod audio;
 mod burn_in;
 mod job;
 mod open;
+pub mod reframe;
 mod slots;
 mod video;
 
@@ -91,6 +92,7 @@ use serde::{Deserialize, Serialize};
 use ffmpeg::encoder;
 
 use self::job::Job;
+pub use self::reframe::{Aspect, Reframe};
 use super::{check_input, init, same_file, MediaError};
 use crate::config::InvalidField;
 use crate::time::{Span, Time};
@@ -124,6 +126,18 @@ pub struct RenderOptions {
     pub burn_in_style: Option<String>,
     /// Put the MP4/MOV index first (playback starts before the download ends).
     pub faststart: bool,
+    /// The output's aspect ratio (9:16, 1:1, 4:5, 16:9); `None`: the source's, not reframed.
+    /// See [`reframe`].
+    pub aspect: Option<Aspect>,
+    /// How the source fills the new aspect: crop, fit-blur or fit-pad.
+    pub reframe: Reframe,
+    /// Where the crop window sits across the source: 0 left edge, 0.5 centre, 1 right edge.
+    pub reframe_x: f64,
+    /// The colour of fit-pad's bars, `#RRGGBB`.
+    pub pad_colour: String,
+    /// Reframe to the aspect's full platform size (1080 × 1920 for 9:16) even when that
+    /// scales the source's pixels up; by default the output is never larger than they are.
+    pub upscale: bool,
 }
 
 impl Default for RenderOptions {
@@ -139,6 +153,11 @@ impl Default for RenderOptions {
             burn_in: None,
             burn_in_style: None,
             faststart: true,
+            aspect: None,
+            reframe: Reframe::Crop,
+            reframe_x: 0.5,
+            pad_colour: "#000000".into(),
+            upscale: false,
         }
     }
 }
@@ -157,6 +176,14 @@ const X264_PRESETS: [&str; 10] = [
 ];
 
 impl RenderOptions {
+    /// Whether the render changes the picture itself: captions burned in or a reframe
+    /// (aspect, so also size). Such a render decodes and re-encodes every frame; one that
+    /// does not could copy untouched coded video (whether the input's codec fits the output's
+    /// is for that caller to check).
+    pub fn changes_pixels(&self) -> bool {
+        self.burn_in.is_some() || self.aspect.is_some()
+    }
+
     /// Checks values and that the named encoders exist in this FFmpeg.
     pub(crate) fn validate(&self) -> Result<(), RenderError> {
         init().map_err(RenderError::Ffmpeg)?;
@@ -218,6 +245,20 @@ impl RenderOptions {
         if self.threads > 64 {
             let m = format!("threads {} is out of range 0..=64", self.threads);
             return bad("threads", m);
+        }
+        if !(0.0..=1.0).contains(&self.reframe_x) {
+            let m = format!(
+                "reframe_x {} is out of range 0..=1 (0 left edge, 0.5 centre, 1 right edge)",
+                self.reframe_x
+            );
+            return bad("reframe_x", m);
+        }
+        if reframe::ffmpeg_colour(&self.pad_colour).is_none() {
+            let m = format!(
+                "pad_colour must be a colour written #RRGGBB (got {:?})",
+                self.pad_colour
+            );
+            return bad("pad_colour", m);
         }
         Ok(())
     }
@@ -329,6 +370,21 @@ impl RenderError {
     }
 }
 
+/// The size of the frame burned-in captions are drawn on (the output's picture) for a video
+/// stream under `opts`: the reframed size, or the picture's own, turned upright.
+pub fn caption_frame(video: &super::probe::VideoInfo, opts: &RenderOptions) -> (u32, u32) {
+    let p = reframe::Plan::filtered(
+        reframe::Source {
+            width: video.width,
+            height: video.height,
+            sar: (video.sar.num, video.sar.den),
+            rotation: video.rotation,
+        },
+        opts,
+    );
+    (p.width, p.height)
+}
+
 /// Renders the `keep` spans of `input` into `output` (see the module docs). `keep` need not
 /// be normalized; spans are clipped to the media. `progress` gets fractions 0..=1,
 /// non-decreasing, ending with 1.0 on success.
@@ -373,6 +429,19 @@ mod tests {
         assert_eq!(partial.crf, 28);
         assert_eq!(partial.fade, Time::from_millis(20));
         assert_eq!(partial.preset, "veryfast");
+        let shorts: RenderOptions =
+            serde_json::from_str(r#"{"aspect": "9:16", "reframe": "fit-blur"}"#).unwrap();
+        assert_eq!(shorts.aspect, Some(Aspect { w: 9, h: 16 }));
+        assert_eq!(shorts.reframe, Reframe::FitBlur);
+        assert!(serde_json::from_str::<RenderOptions>(r#"{"aspect": "3:2"}"#).is_err());
+        // What a smart render may copy: nothing when the picture changes.
+        assert!(!o.changes_pixels());
+        assert!(shorts.changes_pixels());
+        assert!(RenderOptions {
+            burn_in: Some("c.ass".into()),
+            ..o.clone()
+        }
+        .changes_pixels());
         for bad in [
             RenderOptions {
                 crf: 60,
@@ -396,6 +465,14 @@ mod tests {
             },
             RenderOptions {
                 fade: Time::from_millis(2_000),
+                ..o.clone()
+            },
+            RenderOptions {
+                reframe_x: 1.5,
+                ..o.clone()
+            },
+            RenderOptions {
+                pad_colour: "black".into(),
                 ..o.clone()
             },
         ] {
