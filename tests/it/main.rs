@@ -11,6 +11,7 @@
 //! | [`formats`] | every subtitle format read back by another tool (subtp, libass) |
 //! | [`golden`] | every subtitle and export format byte for byte against `fixtures/golden/` |
 //! | [`quantize`] | `model import --quantize` against whisper.cpp's own quantizer |
+//! | [`reframe`] | issue 19: 9:16 and other aspects (crop, fit-blur, fit-pad), captions measured on the output frame, karaoke read by libass |
 //! | [`render`] | the cut renderer as a library, on media made on the fly |
 //! | [`watch`] | `subcut watch` on a temporary folder |
 //!
@@ -26,6 +27,7 @@ mod exports;
 mod formats;
 mod golden;
 mod quantize;
+mod reframe;
 mod render;
 mod util;
 mod watch;
