@@ -39,6 +39,11 @@
 //!   when the encoder does not take the decoded one (odd sizes with 4:2:0 go to 4:4:4 for
 //!   libx264, keeping the size). Burn-in adds libavfilter's `subtitles` filter (libass; any
 //!   fontconfig font, CJK included when a CJK font is installed, which is checked up front).
+//! - Reframing ([`RenderOptions::aspect`], see [`reframe`]) crops or fits the picture into
+//!   another aspect ratio, square pixels, even sides; a filtered picture (reframed or with
+//!   captions burned in) is turned upright first and carries no display matrix, and the
+//!   captions are drawn on the output frame ([`caption_frame`] gives its size).
+//!   [`RenderOptions::changes_pixels`] says whether a render changes the picture at all.
 //! - Audio keeps its sample rate and channel layout; codecs that cannot take them are
 //!   reported, never silently resampled.
 //!
@@ -58,7 +63,8 @@
 //! [`crate::media::probe`] says what [`render`] would use of a file. The parts: `job.rs` (the
 //! pass: output file, demux/encode/mux loop, summary), `open.rs` (decoders and encoders),
 //! `video.rs` and `audio.rs` (each stream's path to the muxer), `slots.rs` (the pure timing:
-//! output slots, frame selection, fades) and `burn_in.rs` (captions burned into the picture).
+//! output slots, frame selection, fades), `burn_in.rs` (captions burned into the picture) and
+//! `reframe.rs` (the geometry of a new aspect ratio).
 //!
 //! ```no_run
 //! use subcut::media::render::{render, RenderOptions};
