@@ -213,7 +213,17 @@ fn plan_cut(
     let map = plan.time_map();
     let cut_transcript = map.map_transcript(&transcript);
     let cut_speech_out: Vec<Span> = heard.speech.iter().flat_map(|s| map.map_span(*s)).collect();
-    let cut_cues = segment(&cut_transcript, &cut_speech_out, &job.segment, plan.kept());
+    // Burned-in lines are no longer than the output frame has room for.
+    let mut rules = job.segment.clone();
+    if let (true, Some(v)) = (cut.burn_in, &info.video) {
+        let (w, h) = render::caption_frame(v, &cut.render);
+        let cjk = crate::subtitle::segment::is_cjk(&cut_transcript);
+        let fit = job.style.fit_to(w, h).line_chars_that_fit(cjk);
+        if fit < rules.limits(cjk).max_line_chars {
+            rules.max_line_chars = Some(fit);
+        }
+    }
+    let cut_cues = segment(&cut_transcript, &cut_speech_out, &rules, plan.kept());
     Ok(Planned {
         plan,
         cut_speech,

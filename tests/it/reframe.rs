@@ -10,7 +10,8 @@
 //!   own (blurred) colours.
 //! - `subcut run --preset shorts` on a 1280×720 input: a 406×720 video whose caption (found
 //!   by colour against the plain background, at a cue's midpoint) sits in the platform safe
-//!   area, is at least 4 % of the frame high and is not clipped.
+//!   area, is at least 4 % of the frame high and is not clipped; a landscape style burned
+//!   into a 9:16 frame gets lines short enough for its width.
 //! - Karaoke ASS read back by libass (the ffmpeg CLI's `subtitles` filter): the highlight
 //!   moves across the line during a cue.
 
@@ -146,8 +147,10 @@ fn frame_at(p: &Path, t: f64) -> Rgb {
         v["height"].as_u64().unwrap() as usize,
     );
     let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-ss", &format!("{t:.3}"), "-i"])
+        // Decoded from the start (`-ss` after the input): exact, no seek.
+        .args(["-nostdin", "-v", "error", "-i"])
         .arg(p)
+        .args(["-ss", &format!("{t:.3}")])
         .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         .output()
         .unwrap();
@@ -441,11 +444,9 @@ fn each_reframe_mode_puts_the_marker_where_computed() {
 // ---------------------------------------------------------------------------------------------
 // Captions that fit the frame: the shorts preset end to end.
 
-#[test]
-fn shorts_preset_gives_a_9x16_video_with_captions_in_the_safe_area() {
-    let d = tempfile::tempdir().unwrap();
-    let input = d.path().join("talk.mp4");
-    // 1280×720 of a plain grey-blue, and a tone where the "speech" is (0.5–2.5 s).
+/// A 3 s 1280×720 clip of a plain grey-blue, with a tone where the "speech" is (0.5–2.5 s).
+fn plain_720(dir: &Path) -> PathBuf {
+    let input = dir.join("talk.mp4");
     ff(&[
         "-f",
         "lavfi",
@@ -466,16 +467,45 @@ fn shorts_preset_gives_a_9x16_video_with_captions_in_the_safe_area() {
         "-shortest",
         input.to_str().unwrap(),
     ]);
+    input
+}
+
+/// A transcript for `--fake-transcript`: one segment of `words` (text, start, end).
+fn fake_transcript(dir: &Path, words: &[(&str, f64, f64)]) -> PathBuf {
+    let p = dir.join("fake.json");
+    let ws: Vec<Value> = words
+        .iter()
+        .map(|(t, a, b)| serde_json::json!({"text": t, "start": a, "end": b, "probability": 0.9}))
+        .collect();
+    let text: Vec<&str> = words.iter().map(|w| w.0).collect();
+    let j = serde_json::json!({"language": "en", "segments": [{
+        "start": words[0].1, "end": words[words.len() - 1].2, "text": text.join(" "),
+        "no_speech_probability": 0.01, "words": ws}]});
+    std::fs::write(&p, j.to_string()).unwrap();
+    p
+}
+
+/// Pixels that differ from the frame's top-left corner (the plain background).
+fn not_background(f: &Rgb) -> impl Fn((u8, u8, u8)) -> bool {
+    let bg = f.at(2, 2);
+    move |p: (u8, u8, u8)| {
+        p.0.abs_diff(bg.0) as u32 + p.1.abs_diff(bg.1) as u32 + p.2.abs_diff(bg.2) as u32 > 90
+    }
+}
+
+#[test]
+fn shorts_preset_gives_a_9x16_video_with_captions_in_the_safe_area() {
+    let d = tempfile::tempdir().unwrap();
+    let input = plain_720(d.path());
     // One cue with tall and deep letters (J, d, p, y): its box is the line's height.
-    let fake = d.path().join("fake.json");
-    std::fs::write(
-        &fake,
-        r#"{"language":"en","segments":[{"start":0.6,"end":2.4,"text":" Jumpy dogs played.","no_speech_probability":0.01,
-        "words":[{"text":"Jumpy","start":0.7,"end":1.2,"probability":0.9},
-                 {"text":"dogs","start":1.3,"end":1.7,"probability":0.9},
-                 {"text":"played.","start":1.8,"end":2.3,"probability":0.9}]}]}"#,
-    )
-    .unwrap();
+    let fake = fake_transcript(
+        d.path(),
+        &[
+            ("Jumpy", 0.7, 1.2),
+            ("dogs", 1.3, 1.7),
+            ("played.", 1.8, 2.3),
+        ],
+    );
     let out_dir = d.path().join("out");
     let out = subcut()
         .args(["run", "--preset", "shorts"])
@@ -499,11 +529,9 @@ fn shorts_preset_gives_a_9x16_video_with_captions_in_the_safe_area() {
     assert_eq!(cues[0].text, "Jumpy dogs played.");
     let mid = (cues[0].start + cues[0].end) / 2.0;
     let f = frame_at(&video, mid);
-    let bg = f.at(2, 2);
-    let differs = |p: (u8, u8, u8)| {
-        p.0.abs_diff(bg.0) as u32 + p.1.abs_diff(bg.1) as u32 + p.2.abs_diff(bg.2) as u32 > 90
-    };
-    let ((x0, y0, x1, y1), n) = f.bbox(0..f.h, differs).expect("a caption is drawn");
+    let ((x0, y0, x1, y1), n) = f
+        .bbox(0..f.h, not_background(&f))
+        .expect("a caption is drawn");
     let (w, h) = (f.w as f64, f.h as f64);
     let (top, bottom) = (y0 as f64 / h, (y1 + 1) as f64 / h);
     let height = (y1 + 1 - y0) as f64 / h;
@@ -543,6 +571,52 @@ fn shorts_preset_gives_a_9x16_video_with_captions_in_the_safe_area() {
         to_come.0,
         to_come.2
     );
+}
+
+#[test]
+fn landscape_captions_on_a_9x16_frame_get_lines_that_fit_its_width() {
+    // The default style is written for 1920×1080 with 42-character lines; burned into a
+    // 406×720 frame there is room for about 23.
+    let d = tempfile::tempdir().unwrap();
+    let input = plain_720(d.path());
+    let text = "Captions on a narrow frame never run off either side of the picture";
+    let words: Vec<(&str, f64, f64)> = text
+        .split(' ')
+        .enumerate()
+        .map(|(i, w)| (w, 0.6 + 0.15 * i as f64, 0.6 + 0.15 * i as f64 + 0.12))
+        .collect();
+    let fake = fake_transcript(d.path(), &words);
+    let out_dir = d.path().join("out");
+    let out = subcut()
+        .args(["cut", "--burn-in", "--aspect", "9:16"])
+        .arg(&input)
+        .arg("--fake-transcript")
+        .arg(&fake)
+        .arg("-o")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let srt = std::fs::read_to_string(out_dir.join("talk.cut.srt")).unwrap();
+    let longest = srt
+        .lines()
+        .filter(|l| !l.contains(" --> ") && l.parse::<u32>().is_err())
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert!(longest <= 23, "a line of {longest} characters:\n{srt}");
+    let video = out_dir.join("talk.cut.mp4");
+    for c in parse_srt(&srt) {
+        let f = frame_at(&video, (c.start + c.end) / 2.0);
+        let ((x0, _, x1, _), _) = f
+            .bbox(0..f.h, not_background(&f))
+            .unwrap_or_else(|| panic!("{c:?} is drawn"));
+        assert!(
+            x0 >= 4 && x1 + 4 < f.w,
+            "{c:?}: columns {x0}..={x1} of {} touch a side",
+            f.w
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

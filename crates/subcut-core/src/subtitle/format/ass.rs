@@ -267,6 +267,19 @@ impl AssStyle {
     }
 }
 
+impl AssStyle {
+    /// About how many characters fit on one line between the side margins, counted as the
+    /// subtitle rules count them (for CJK text a CJK character is 1, a half-width one ½):
+    /// the room divided by an average advance of 0.42 × the font size for Latin text and
+    /// 0.72 × for CJK characters (Noto Sans CJK, bold, measured with libass: 0.38 and 0.69).
+    /// Renderers wrap a longer line rather than clip it; this keeps it to the lines asked for.
+    pub fn line_chars_that_fit(&self, cjk: bool) -> f32 {
+        let room = self.play_res_x.saturating_sub(2 * self.margin_h) as f32;
+        let advance = self.size.max(1.0) * if cjk { 0.72 } else { 0.42 };
+        (room / advance).floor().clamp(4.0, 200.0)
+    }
+}
+
 /// A font name as it can stand in a `Style:` line: no commas (the field separator), no
 /// control characters, trimmed.
 fn clean_font(name: &str) -> String {
@@ -770,6 +783,33 @@ mod tests {
         // Tiny or huge canvases stay in the valid range.
         assert_eq!(shorts.fit_to(2, 2).validate(), Ok(()));
         assert_eq!(shorts.fit_to(100_000, 100_000).play_res_y, MAX_PLAY_RES);
+    }
+
+    #[test]
+    fn line_length_follows_the_frame_width() {
+        let shorts = AssStyle {
+            size: 100.0,
+            margin_h: 162,
+            play_res_x: 1080,
+            play_res_y: 1920,
+            ..AssStyle::default()
+        };
+        // The shorts layout keeps its 18 characters on any 9:16 frame…
+        assert_eq!(shorts.line_chars_that_fit(false), 18.0);
+        assert_eq!(shorts.fit_to(406, 720).line_chars_that_fit(false), 18.0);
+        assert_eq!(shorts.line_chars_that_fit(true), 10.0);
+        // …while a landscape layout (42 characters on 1920 × 1080) laid on a 9:16 frame has
+        // room for about 23.
+        let d = AssStyle::default();
+        assert!(d.line_chars_that_fit(false) >= 42.0);
+        assert_eq!(d.fit_to(406, 720).line_chars_that_fit(false), 23.0);
+        // Never below the rules' minimum, whatever the margins.
+        let tight = AssStyle {
+            play_res_x: 100,
+            margin_h: 25,
+            ..AssStyle::default()
+        };
+        assert_eq!(tight.line_chars_that_fit(false), 4.0);
     }
 
     #[test]
