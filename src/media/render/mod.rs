@@ -128,7 +128,8 @@ pub struct RenderOptions {
     /// Captions to burn into the picture (`.srt` or `.ass`, on the output timeline).
     pub burn_in: Option<PathBuf>,
     /// ASS style overrides for burned-in captions (the `subtitles` filter's `force_style`,
-    /// e.g. `FontName=Noto Sans CJK SC,FontSize=22,Outline=2`).
+    /// e.g. `FontName=Noto Sans CJK SC,FontSize=22,Outline=2`; sizes in the script's pixels,
+    /// which for the captions of `subcut cut` are the output frame's).
     pub burn_in_style: Option<String>,
     /// Put the MP4/MOV index first (playback starts before the download ends).
     pub faststart: bool,
