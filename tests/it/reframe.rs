@@ -4,7 +4,7 @@
 //! - Every source shape (16:9, 4:3, 9:16, a rotated phone clip) gives the computed size,
 //!   square pixels, no rotation left, the planned duration, and audio in sync with the
 //!   picture (a white flash and a beep at the same source instant land on the same output
-//!   frame).
+//!   frame). Captions burned into a rotated clip are drawn upright.
 //! - Each reframe mode on a test pattern (blue, one red marker): the marker lands where the
 //!   geometry says; fit-pad's bars are the pad colour; fit-blur's bars are the picture's
 //!   own (blurred) colours.
@@ -317,6 +317,48 @@ fn every_source_shape_reframes_to_9x16_in_sync() {
         assert!((flash - 0.6).abs() < 0.021, "{what}: flash at {flash}");
         assert!((beep - 0.6).abs() < 0.005, "{what}: beep at {beep}");
     }
+}
+
+#[test]
+fn captions_burned_into_a_rotated_video_are_upright() {
+    // Before issue 19 they were drawn on the stored (sideways) picture, which the player
+    // then turned: the text ran down the screen.
+    let d = tempfile::tempdir().unwrap();
+    let wide = flash_clip(d.path(), "wide.mp4", "320x180", &[]);
+    let rotated = d.path().join("rotated.mp4");
+    ff(&[
+        "-i",
+        wide.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata:s:v",
+        "rotate=90",
+        rotated.to_str().unwrap(),
+    ]);
+    let srt = d.path().join("c.srt");
+    std::fs::write(&srt, "1\n00:00:00,100 --> 00:00:01,900\nHello world\n").unwrap();
+    let out = d.path().join("burned.mp4");
+    let o = RenderOptions {
+        burn_in: Some(srt),
+        burn_in_style: Some("FontSize=20".into()),
+        ..RenderOptions::default()
+    };
+    render_ok(&rotated, &[Span::secs(0.0, 2.0)], &out, &o);
+    let j = probe_json(&out);
+    let v = stream(&j, "video");
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(180), Some(320)),
+        "turned upright"
+    );
+    assert!(v["side_data_list"].is_null(), "{}", v["side_data_list"]);
+    let f = frame_at(&out, 0.5);
+    let white = |p: (u8, u8, u8)| p.0 > 200 && p.1 > 200 && p.2 > 200;
+    let ((x0, y0, x1, y1), _) = f.bbox(0..f.h, white).expect("the caption is drawn");
+    assert!(
+        (x1 - x0) > 3 * (y1 - y0) && y0 > f.h / 2,
+        "a line across the bottom half: columns {x0}..={x1}, rows {y0}..={y1}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
