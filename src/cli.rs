@@ -240,6 +240,29 @@ pub(crate) struct CutArgs {
     /// Print the cut list and the time saved; write nothing.
     #[arg(long, help_heading = "Cutting")]
     pub(crate) dry_run: bool,
+    /// Reframe the cut video to this aspect ratio: 9:16 (Shorts, Reels, TikTok), 1:1, 4:5
+    /// or 16:9. The output is at most the platform size (1080×1920 for 9:16) and never
+    /// scales the source up unless --upscale.
+    #[arg(long, value_name = "W:H", help_heading = "Reframing")]
+    pub(crate) aspect: Option<crate::media::render::Aspect>,
+    /// How the picture fills the new aspect ratio [default: crop].
+    #[arg(
+        long,
+        value_name = "MODE",
+        value_parser = choice(crate::media::render::Reframe::ALL, |r| (r.name(), r.help())),
+        help_heading = "Reframing"
+    )]
+    pub(crate) reframe: Option<crate::media::render::Reframe>,
+    /// Where the crop window sits across the source: 0 left edge, 0.5 centre, 1 right edge
+    /// [default: 0.5].
+    #[arg(long, value_name = "0..1", help_heading = "Reframing")]
+    pub(crate) reframe_x: Option<f64>,
+    /// The colour of fit-pad's bars, #RRGGBB [default: #000000].
+    #[arg(long, value_name = "#RRGGBB", help_heading = "Reframing")]
+    pub(crate) pad_colour: Option<String>,
+    /// Reframe to the full platform size even when that scales the source's pixels up.
+    #[arg(long, help_heading = "Reframing")]
+    pub(crate) upscale: bool,
     /// Video encoder quality (x264 CRF: lower is better, 18–28 is usual).
     #[arg(long, value_name = "N", help_heading = "Encoding")]
     pub(crate) crf: Option<u8>,

@@ -111,6 +111,21 @@ impl CutArgs {
         if let Some(v) = self.render {
             r.mode = v;
         }
+        if let Some(v) = self.aspect {
+            r.aspect = Some(v);
+        }
+        if let Some(v) = self.reframe {
+            r.reframe = v;
+        }
+        if let Some(v) = self.reframe_x {
+            r.reframe_x = v;
+        }
+        if let Some(v) = &self.pad_colour {
+            r.pad_colour = v.clone();
+        }
+        if self.upscale {
+            r.upscale = true;
+        }
     }
 }
 

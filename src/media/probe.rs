@@ -222,6 +222,19 @@ pub(crate) fn sample_aspect_ratio(
     .into()
 }
 
+/// The stream's display rotation in degrees, counter-clockwise, as ffprobe reports it (0 if
+/// none).
+pub(crate) fn rotation(st: &format::stream::Stream) -> f64 {
+    st.side_data()
+        .find(|sd| sd.kind() == codec::packet::side_data::Type::DisplayMatrix)
+        .filter(|sd| sd.data().len() >= 36)
+        // SAFETY: a display matrix is 9 int32 values.
+        .map(|sd| unsafe { ffi::av_display_rotation_get(sd.data().as_ptr() as *const i32) })
+        .filter(|r| r.is_finite())
+        .map(|r| if r == 0.0 { 0.0 } else { r })
+        .unwrap_or(0.0)
+}
+
 pub(crate) fn describe(ictx: &format::context::Input, path: &Path) -> MediaInfo {
     let origin = start_us(ictx);
     let start_of = |st: &format::stream::Stream| -> Time {
@@ -256,15 +269,7 @@ pub(crate) fn describe(ictx: &format::context::Input, path: &Path) -> MediaInfo 
         let sar = sample_aspect_ratio(ictx, &st);
         let (r, avg) = (st.rate(), st.avg_frame_rate());
         let cfr = constant_rate(r, avg);
-        let rotation = st
-            .side_data()
-            .find(|sd| sd.kind() == codec::packet::side_data::Type::DisplayMatrix)
-            .filter(|sd| sd.data().len() >= 36)
-            // SAFETY: a display matrix is 9 int32 values.
-            .map(|sd| unsafe { ffi::av_display_rotation_get(sd.data().as_ptr() as *const i32) })
-            .filter(|r| r.is_finite())
-            .map(|r| if r == 0.0 { 0.0 } else { r })
-            .unwrap_or(0.0);
+        let rotation = rotation(&st);
         let frames = match st.frames() {
             n if n > 0 => Some(n),
             _ => match (st.duration(), frame_rate(cfr.unwrap_or(avg))) {

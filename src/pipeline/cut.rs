@@ -215,7 +215,17 @@ fn plan_cut(
     let map = plan.time_map();
     let cut_transcript = map.map_transcript(&transcript);
     let cut_speech_out: Vec<Span> = heard.speech.iter().flat_map(|s| map.map_span(*s)).collect();
-    let cut_cues = segment(&cut_transcript, &cut_speech_out, &job.segment, plan.kept());
+    // Burned-in lines are no longer than the output frame has room for.
+    let mut rules = job.segment.clone();
+    if let (true, Some(v)) = (cut.burn_in, &info.video) {
+        let (w, h) = render::caption_frame(v, &cut.render);
+        let cjk = crate::subtitle::segment::is_cjk(&cut_transcript);
+        let fit = job.style.fit_to(w, h).line_chars_that_fit(cjk);
+        if fit < rules.limits(cjk).max_line_chars {
+            rules.max_line_chars = Some(fit);
+        }
+    }
+    let cut_cues = segment(&cut_transcript, &cut_speech_out, &rules, plan.kept());
     Ok(Planned {
         plan,
         cut_speech,
@@ -354,9 +364,20 @@ fn render_cut(
             .suffix(".ass")
             .tempfile_in(crate::output::note_temp_dir(&std::env::temp_dir()))
             .with_context(|| failed(input))?;
+        // The captions' canvas is the output frame, so the style means the same share of
+        // the picture on every input.
+        let style = match &info.video {
+            Some(v) => {
+                let (w, h) = render::caption_frame(v, &opts);
+                job.style.fit_to(w, h)
+            }
+            None => job.style.clone(),
+        };
+        let mut words: Vec<Word> = p.cut_transcript.words().cloned().collect();
+        words.sort_by_key(|w| w.start);
+        let ass = format::ass::render_words(&p.cut_cues, &words, &style, &file_name(input));
         use std::io::Write;
-        f.write_all(format::ass::render(&p.cut_cues, &job.style, &file_name(input)).as_bytes())
-            .with_context(|| failed(input))?;
+        f.write_all(ass.as_bytes()).with_context(|| failed(input))?;
         opts.burn_in = Some(f.path().to_path_buf());
         _ass = f;
     }

@@ -481,6 +481,14 @@ mod tests {
         );
         assert_eq!(shorts.subtitle.max_lines, 1);
         assert!(shorts.style.size > AssStyle::default().size);
+        // "(9:16)": the video is reframed, and the spoken word is highlighted.
+        assert_eq!(
+            shorts.render.aspect.map(|a| a.to_string()).as_deref(),
+            Some("9:16")
+        );
+        assert_eq!(shorts.render.reframe, crate::media::render::Reframe::Crop);
+        assert!(shorts.style.karaoke);
+        assert!(shorts.render.changes_pixels() || shorts.burn_in);
         assert!(shorts.cut.min_silence < yt.cut.min_silence);
         assert!(shorts.cut.remove_repeats);
 

@@ -82,6 +82,7 @@ fn unset_meaning(path: &str) -> &'static str {
         "render.audio_codec" => "chosen by the output format",
         "render.audio_bitrate" => "the encoder's default",
         "render.burn_in_style" => "[style] only",
+        "render.aspect" => "the source's aspect ratio, not reframed",
         _ => "the built-in behaviour",
     }
 }

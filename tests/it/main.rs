@@ -12,6 +12,7 @@
 //! | [`golden`] | every subtitle and export format byte for byte against `fixtures/golden/` |
 //! | [`quantize`] | `model import --quantize` against whisper.cpp's own quantizer |
 //! | [`render`] | the cut renderer as a library, on media made on the fly; `render::smart`: copied GOPs, exact frames, Chromium playback, fallbacks, peak memory |
+//! | [`reframe`] | issue 19: 9:16 and other aspects (crop, fit-blur, fit-pad), captions measured on the output frame, karaoke read by libass |
 //! | [`watch`] | `subcut watch` on a temporary folder |
 //!
 //! Run one area with `cargo test --release --test it cut::`. A regression test is named after
@@ -26,6 +27,7 @@ mod exports;
 mod formats;
 mod golden;
 mod quantize;
+mod reframe;
 mod render;
 mod util;
 mod watch;

@@ -250,6 +250,8 @@ impl Job<'_> {
         } else if burn_in {
             "smart render: burned-in captions change every frame, so every frame is re-encoded"
                 .to_string()
+        } else if self.opts.changes_pixels() {
+            "smart render: reframing changes every frame, so every frame is re-encoded".to_string()
         } else {
             match smart::prepare(self, ictx, index, slots, origin_us, out)? {
                 Ok(s) => return Ok((Some(s), None)),

@@ -39,6 +39,11 @@
 //!   when the encoder does not take the decoded one (odd sizes with 4:2:0 go to 4:4:4 for
 //!   libx264, keeping the size). Burn-in adds libavfilter's `subtitles` filter (libass; any
 //!   fontconfig font, CJK included when a CJK font is installed, which is checked up front).
+//! - Reframing ([`RenderOptions::aspect`], see [`reframe`]) crops or fits the picture into
+//!   another aspect ratio, square pixels, even sides; a filtered picture (reframed or with
+//!   captions burned in) is turned upright first and carries no display matrix, and the
+//!   captions are drawn on the output frame ([`caption_frame`] gives its size).
+//!   [`RenderOptions::changes_pixels`] says whether a render changes the picture at all.
 //! - Audio keeps its sample rate and channel layout; codecs that cannot take them are
 //!   reported, never silently resampled.
 //!
@@ -58,7 +63,8 @@
 //! [`crate::media::probe`] says what [`render`] would use of a file. The parts: `job.rs` (the
 //! pass: output file, demux/encode/mux loop, summary), `open.rs` (decoders and encoders),
 //! `video.rs` and `audio.rs` (each stream's path to the muxer), `slots.rs` (the pure timing:
-//! output slots, frame selection, fades) and `burn_in.rs` (captions burned into the picture).
+//! output slots, frame selection, fades), `burn_in.rs` (captions burned into the picture) and
+//! `reframe.rs` (the geometry of a new aspect ratio).
 //!
 //! ```no_run
 //! use subcut::media::render::{render, RenderOptions};
@@ -83,6 +89,7 @@ mod h264;
 mod hevc;
 mod job;
 mod open;
+pub mod reframe;
 mod slots;
 mod smart;
 mod video;
@@ -95,6 +102,7 @@ use serde::{Deserialize, Serialize};
 use ffmpeg::encoder;
 
 use self::job::Job;
+pub use self::reframe::{Aspect, Reframe};
 use super::{check_input, init, same_file, MediaError};
 use crate::config::InvalidField;
 use crate::time::{Span, Time};
@@ -124,12 +132,25 @@ pub struct RenderOptions {
     /// Captions to burn into the picture (`.srt` or `.ass`, on the output timeline).
     pub burn_in: Option<PathBuf>,
     /// ASS style overrides for burned-in captions (the `subtitles` filter's `force_style`,
-    /// e.g. `FontName=Noto Sans CJK SC,FontSize=22,Outline=2`).
+    /// e.g. `FontName=Noto Sans CJK SC,FontSize=22,Outline=2`; sizes in the script's pixels,
+    /// which for the captions of `subcut cut` are the output frame's).
     pub burn_in_style: Option<String>,
     /// Put the MP4/MOV index first (playback starts before the download ends).
     pub faststart: bool,
     /// Copy what the cut does not change (smart render) or re-encode every frame.
     pub mode: RenderMode,
+    /// The output's aspect ratio (9:16, 1:1, 4:5, 16:9); `None`: the source's, not reframed.
+    /// See [`reframe`].
+    pub aspect: Option<Aspect>,
+    /// How the source fills the new aspect: crop, fit-blur or fit-pad.
+    pub reframe: Reframe,
+    /// Where the crop window sits across the source: 0 left edge, 0.5 centre, 1 right edge.
+    pub reframe_x: f64,
+    /// The colour of fit-pad's bars, `#RRGGBB`.
+    pub pad_colour: String,
+    /// Reframe to the aspect's full platform size (1080 × 1920 for 9:16) even when that
+    /// scales the source's pixels up; by default the output is never larger than they are.
+    pub upscale: bool,
 }
 
 /// How the video of a cut is written.
@@ -198,6 +219,11 @@ impl Default for RenderOptions {
             burn_in_style: None,
             faststart: true,
             mode: RenderMode::Auto,
+            aspect: None,
+            reframe: Reframe::Crop,
+            reframe_x: 0.5,
+            pad_colour: "#000000".into(),
+            upscale: false,
         }
     }
 }
@@ -216,6 +242,14 @@ const X264_PRESETS: [&str; 10] = [
 ];
 
 impl RenderOptions {
+    /// Whether the render changes the picture itself: captions burned in or a reframe
+    /// (aspect, so also size). Such a render decodes and re-encodes every frame; one that
+    /// does not could copy untouched coded video (whether the input's codec fits the output's
+    /// is for that caller to check).
+    pub fn changes_pixels(&self) -> bool {
+        self.burn_in.is_some() || self.aspect.is_some()
+    }
+
     /// Checks values and that the named encoders exist in this FFmpeg.
     pub(crate) fn validate(&self) -> Result<(), RenderError> {
         init().map_err(RenderError::Ffmpeg)?;
@@ -277,6 +311,20 @@ impl RenderOptions {
         if self.threads > 64 {
             let m = format!("threads {} is out of range 0..=64", self.threads);
             return bad("threads", m);
+        }
+        if !(0.0..=1.0).contains(&self.reframe_x) {
+            let m = format!(
+                "reframe_x {} is out of range 0..=1 (0 left edge, 0.5 centre, 1 right edge)",
+                self.reframe_x
+            );
+            return bad("reframe_x", m);
+        }
+        if reframe::ffmpeg_colour(&self.pad_colour).is_none() {
+            let m = format!(
+                "pad_colour must be a colour written #RRGGBB (got {:?})",
+                self.pad_colour
+            );
+            return bad("pad_colour", m);
         }
         Ok(())
     }
@@ -392,6 +440,21 @@ impl RenderError {
     }
 }
 
+/// The size of the frame burned-in captions are drawn on (the output's picture) for a video
+/// stream under `opts`: the reframed size, or the picture's own, turned upright.
+pub fn caption_frame(video: &super::probe::VideoInfo, opts: &RenderOptions) -> (u32, u32) {
+    let p = reframe::Plan::filtered(
+        reframe::Source {
+            width: video.width,
+            height: video.height,
+            sar: (video.sar.num, video.sar.den),
+            rotation: video.rotation,
+        },
+        opts,
+    );
+    (p.width, p.height)
+}
+
 /// Renders the `keep` spans of `input` into `output` (see the module docs). `keep` need not
 /// be normalized; spans are clipped to the media. `progress` gets fractions 0..=1,
 /// non-decreasing, ending with 1.0 on success.
@@ -436,6 +499,19 @@ mod tests {
         assert_eq!(partial.crf, 28);
         assert_eq!(partial.fade, Time::from_millis(20));
         assert_eq!(partial.preset, "veryfast");
+        let shorts: RenderOptions =
+            serde_json::from_str(r#"{"aspect": "9:16", "reframe": "fit-blur"}"#).unwrap();
+        assert_eq!(shorts.aspect, Some(Aspect { w: 9, h: 16 }));
+        assert_eq!(shorts.reframe, Reframe::FitBlur);
+        assert!(serde_json::from_str::<RenderOptions>(r#"{"aspect": "3:2"}"#).is_err());
+        // What a smart render may copy: nothing when the picture changes.
+        assert!(!o.changes_pixels());
+        assert!(shorts.changes_pixels());
+        assert!(RenderOptions {
+            burn_in: Some("c.ass".into()),
+            ..o.clone()
+        }
+        .changes_pixels());
         for bad in [
             RenderOptions {
                 crf: 60,
@@ -459,6 +535,14 @@ mod tests {
             },
             RenderOptions {
                 fade: Time::from_millis(2_000),
+                ..o.clone()
+            },
+            RenderOptions {
+                reframe_x: 1.5,
+                ..o.clone()
+            },
+            RenderOptions {
+                pad_colour: "black".into(),
                 ..o.clone()
             },
         ] {

@@ -1,5 +1,6 @@
 //! Opening a stream's decoder and encoder, and its output stream: the video encoder takes
-//! the decoded picture as it is (size, pixel aspect ratio, colours, rotation), the audio
+//! the decoded picture as it is (size, pixel aspect ratio, colours, rotation), or the frame
+//! of its [`reframe::Plan`] when captions are burned in or the picture reframed; the audio
 //! encoder the decoded rate and layout; the codecs' own limits are reported, never worked
 //! around by resampling.
 
@@ -13,8 +14,8 @@ use ffmpeg::{codec, encoder, ffi, format, frame, ChannelLayout, Dictionary, Rati
 use super::burn_in::BurnIn;
 use super::job::{AudioIn, Job, VideoIn};
 use super::slots::{CfrSelector, Slots, VfrSelector};
-use super::{audio, video, RenderError};
-use crate::media::probe::{constant_rate, frame_rate, sample_aspect_ratio};
+use super::{audio, reframe, video, RenderError};
+use crate::media::probe::{constant_rate, frame_rate, rotation, sample_aspect_ratio};
 use crate::time::Time;
 
 impl Job<'_> {
@@ -57,8 +58,22 @@ impl Job<'_> {
             Pixel::None => Pixel::YUV420P,
             f => f,
         };
-        let format = video::choose_format(codec, src_format, width, height);
         let sar = sample_aspect_ratio(ictx, &st);
+        // Burn-in and reframing filter the picture: the encoder takes the plan's frame.
+        let plan = reframe::Plan::new(
+            reframe::Source {
+                width,
+                height,
+                sar: (sar.numerator(), sar.denominator()),
+                rotation: rotation(&st),
+            },
+            self.opts,
+        );
+        let (width, height, out_sar) = match &plan {
+            Some(p) => (p.width, p.height, Rational(p.sar.0, p.sar.1)),
+            None => (width, height, sar),
+        };
+        let format = video::choose_format(codec, src_format, width, height);
         let VideoTiming {
             mode,
             enc_tb,
@@ -76,8 +91,8 @@ impl Job<'_> {
         enc.set_format(format);
         enc.set_time_base(enc_tb);
         enc.set_frame_rate(Some(enc_rate));
-        if sar.numerator() > 0 {
-            enc.set_aspect_ratio(sar);
+        if out_sar.numerator() > 0 {
+            enc.set_aspect_ratio(out_sar);
         }
         enc.set_colorspace(dec.color_space());
         enc.set_color_range(dec.color_range());
@@ -110,7 +125,8 @@ impl Job<'_> {
             &st,
             enc_tb,
             constant.then_some(enc_rate),
-            sar,
+            out_sar,
+            plan.is_none(),
         )?;
         Ok(VideoIn {
             index,
@@ -129,13 +145,15 @@ impl Job<'_> {
                 },
                 sar,
                 burn_in,
+                plan,
                 frame_step,
             ),
         })
     }
 
     /// Adds the output video stream for `enc`: its time base, the constant frame rate if any,
-    /// the pixel aspect ratio, the input's display matrix (rotation) and language/title tags.
+    /// the pixel aspect ratio, the input's display matrix (rotation; `keep_rotation` false
+    /// when the picture was turned upright) and language/title tags.
     #[allow(clippy::too_many_arguments)]
     fn add_video_stream(
         &self,
@@ -146,6 +164,7 @@ impl Job<'_> {
         enc_tb: Rational,
         constant_rate: Option<Rational>,
         sar: Rational,
+        keep_rotation: bool,
     ) -> Result<usize, RenderError> {
         let mut ost = octx
             .add_stream(codec)
@@ -156,17 +175,18 @@ impl Job<'_> {
             ost.set_avg_frame_rate(rate);
             ost.set_rate(rate);
         }
-        Ok(self.finish_video_stream(&mut ost, st, sar))
+        Ok(self.finish_video_stream(&mut ost, st, sar, keep_rotation))
     }
 
     /// What every output video stream takes from the input's: no codec tag (the muxer picks
-    /// it), the pixel aspect ratio, the display matrix (rotation) and language/title tags.
-    /// Returns the stream's index.
+    /// it), the pixel aspect ratio, the display matrix (rotation, unless the picture was
+    /// turned upright) and language/title tags. Returns the stream's index.
     pub(super) fn finish_video_stream(
         &self,
         ost: &mut format::stream::StreamMut,
         st: &format::stream::Stream,
         sar: Rational,
+        keep_rotation: bool,
     ) -> usize {
         // SAFETY: stream fields and side data of a stream we just added; the display matrix
         // bytes are copied from the input stream's side data.
@@ -177,7 +197,7 @@ impl Job<'_> {
                 (*o).sample_aspect_ratio = sar.into();
             }
             for sd in st.side_data() {
-                if sd.kind() == codec::packet::side_data::Type::DisplayMatrix {
+                if keep_rotation && sd.kind() == codec::packet::side_data::Type::DisplayMatrix {
                     let data = sd.data();
                     let dst = ffi::av_stream_new_side_data(
                         o,

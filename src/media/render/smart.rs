@@ -366,7 +366,7 @@ pub(super) fn prepare(
     ost.set_time_base(tb);
     ost.set_avg_frame_rate(rate);
     ost.set_rate(rate);
-    let stream_index = job.finish_video_stream(&mut ost, &st, settings.sar);
+    let stream_index = job.finish_video_stream(&mut ost, &st, settings.sar, true);
     // SAFETY: the stream's codec parameters are ours; the old extradata is freed and the new
     // one allocated with FFmpeg's padding, as FFmpeg requires.
     unsafe {

@@ -1,5 +1,6 @@
 //! The video path: decoded frames → frame selection ([`super::slots`]) → optional filter graph
-//! (burn-in, pixel format/size conversion) → encoder → muxer.
+//! (turning upright and reframing per [`super::reframe::Plan`], then burn-in on the output
+//! frame, pixel format/size conversion) → encoder → muxer.
 
 use std::collections::BTreeMap;
 use std::ptr;
@@ -11,6 +12,7 @@ use ffmpeg::format::Pixel;
 use ffmpeg::{encoder, ffi, filter, format, frame, picture, Packet, Rational};
 
 use super::burn_in::{subtitles_filter, BurnIn};
+use super::reframe::Plan;
 use super::slots::{CfrSelector, Pick, Slots, VfrSelector};
 use crate::media::MICROS;
 use crate::time::Time;
@@ -31,7 +33,8 @@ pub(super) struct Geometry {
     pub format: Pixel,
 }
 
-/// A filter graph `buffer → [subtitles] → [scale] → format → buffersink`.
+/// A filter graph `buffer → [the plan's filters, or a scale] → [subtitles] → format →
+/// buffersink`.
 struct Graph {
     _graph: filter::Graph,
     src: *mut ffi::AVFilterContext,
@@ -49,6 +52,8 @@ pub(super) struct VideoOut {
     pub geometry: Geometry,
     pub sar: Rational,
     pub burn_in: Option<BurnIn>,
+    /// Turning upright and reframing; `None`: the picture as decoded.
+    plan: Option<Plan>,
     graph: Option<Graph>,
     /// The last decoded frame (the candidate for the next slot / the frame shown at a span
     /// start) and its source time.
@@ -79,6 +84,7 @@ impl VideoOut {
         geometry: Geometry,
         sar: Rational,
         burn_in: Option<BurnIn>,
+        plan: Option<Plan>,
         frame_step: Time,
     ) -> VideoOut {
         VideoOut {
@@ -90,6 +96,7 @@ impl VideoOut {
             geometry,
             sar,
             burn_in,
+            plan,
             graph: None,
             held: None,
             pending: None,
@@ -246,7 +253,11 @@ impl VideoOut {
             height: f.height(),
             format: f.format(),
         };
-        if self.burn_in.is_none() && input == self.geometry && self.graph.is_none() {
+        if self.burn_in.is_none()
+            && self.plan.is_none()
+            && input == self.geometry
+            && self.graph.is_none()
+        {
             self.encoder
                 .send_frame(&f)
                 .map_err(|e| format!("video encoder: {e}"))?;
@@ -344,22 +355,20 @@ impl VideoOut {
         let mut src = graph
             .add(&find("buffer")?, "in", &args)
             .map_err(|e| why("buffer", e))?;
-        let mut chain: Vec<filter::Context> = Vec::new();
+        // Turned upright and reframed (or scaled back to the encoder's size), as one chain.
+        let spec = match &self.plan {
+            Some(p) => p.filters((input.width, input.height)),
+            None if (input.width, input.height) != (self.geometry.width, self.geometry.height) => {
+                format!("scale={}:{}", self.geometry.width, self.geometry.height)
+            }
+            None => String::new(),
+        };
+        // Then the captions, drawn on the output frame, and the encoder's pixel format.
+        let mut tail: Vec<filter::Context> = Vec::new();
         if let Some(b) = &self.burn_in {
-            chain.push(subtitles_filter(&mut graph, b)?);
+            tail.push(subtitles_filter(&mut graph, b)?);
         }
-        if input.width != self.geometry.width || input.height != self.geometry.height {
-            chain.push(
-                graph
-                    .add(
-                        &find("scale")?,
-                        "scale",
-                        &format!("w={}:h={}", self.geometry.width, self.geometry.height),
-                    )
-                    .map_err(|e| why("scale", e))?,
-            );
-        }
-        chain.push(
+        tail.push(
             graph
                 .add(
                     &find("format")?,
@@ -377,12 +386,27 @@ impl VideoOut {
         let mut sink = graph
             .add(&find("buffersink")?, "out", "")
             .map_err(|e| why("buffersink", e))?;
-        let mut prev = &mut src;
-        for c in chain.iter_mut() {
-            prev.link(0, c, 0);
-            prev = c;
+        for i in 1..tail.len() {
+            let (a, b) = tail.split_at_mut(i);
+            a[i - 1].link(0, &mut b[0], 0);
         }
-        prev.link(0, &mut sink, 0);
+        tail.last_mut().unwrap().link(0, &mut sink, 0);
+        if spec.is_empty() {
+            src.link(0, &mut tail[0], 0);
+        } else {
+            let first = if self.burn_in.is_some() {
+                "subtitles"
+            } else {
+                "format"
+            };
+            // The chain's open ends are named after the filters they link to (libavfilter
+            // fills in only an unnamed `[in]`).
+            graph
+                .output("in", 0)
+                .and_then(|p| p.input(first, 0))
+                .and_then(|p| p.parse(&format!("[in]{spec}[{first}]")))
+                .map_err(|e| why(&spec, e))?;
+        }
         graph.validate().map_err(|e| why("configure", e))?;
         // SAFETY: the contexts live as long as the graph, which `Graph` owns.
         let (src, sink) = unsafe { (src.as_mut_ptr(), sink.as_mut_ptr()) };

@@ -158,11 +158,17 @@ fn is_cjk_language(lang: &str) -> bool {
     matches!(lang, "zh" | "ja" | "ko" | "yue" | "wuu")
 }
 
+/// Whether [`segment`] lays `t` out by the CJK rules (its language, or its text, is Chinese,
+/// Japanese or Korean).
+pub fn is_cjk(t: &Transcript) -> bool {
+    is_cjk_language(&t.language) || layout::is_cjk_text(&t.text())
+}
+
 /// Cues from a transcript. `speech` (measured speech spans, may be empty) lets words far
 /// from any speech be dropped as hallucinations.
 pub fn segment(t: &Transcript, speech: &[Span], rules: &SegmentRules, media_end: Time) -> Vec<Cue> {
     let words = clean_words(t, speech, media_end);
-    let cjk = is_cjk_language(&t.language) || layout::is_cjk_text(&t.text());
+    let cjk = is_cjk(t);
     let limits = rules.limits(cjk);
     let groups = choose_cues(&words, rules, &limits);
     time_cues(&words, &groups, rules, &limits, media_end)

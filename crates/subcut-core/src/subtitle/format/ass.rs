@@ -11,6 +11,19 @@
 //! as typed). A backslash typed before `N`, `n` or `h` gets an invisible U+2060 WORD
 //! JOINER after it so it is not read as a line break or hard space.
 //!
+//! Word-by-word emphasis ([`AssStyle::karaoke`]): each cue stays one `Dialogue:` event, its
+//! words timed with ASS karaoke tags, `{\kNN}` before each word (NN centiseconds, from the
+//! word's start to the next word's start; a leading `{\kNN}` with no text waits for the first
+//! word). In ASS karaoke a word is drawn in the style's `SecondaryColour` until its time comes
+//! and in `PrimaryColour` from then on, so with karaoke on the `Default` style's primary colour
+//! is [`AssStyle::highlight_colour`] and its secondary colour is the text colour
+//! ([`AssStyle::primary_colour`]): the word being spoken lights up, and the words said stay lit.
+//! The words are those of the transcript whose middle falls in the cue, matched in order
+//! against the cue's text; a cue whose text they do not spell out is written plain.
+//!
+//! [`AssStyle::fit_to`] rescales a style to another canvas (the frame the captions are burned
+//! into), so its sizes keep their share of the frame's height whatever the input's size.
+//!
 //! Colours in an [`AssStyle`] are written the way people write them, `#RRGGBB` or
 //! `#RRGGBBAA` (alpha `FF` = opaque, as in CSS), and converted to ASS's `&HAABBGGRR`, whose
 //! alpha counts the other way (`00` = opaque).
@@ -26,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::subtitle::Cue;
 use crate::time::Time;
+use crate::transcript::Word;
 
 /// Where the subtitles sit on the frame (horizontally centred).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +99,11 @@ pub struct AssStyle {
     pub play_res_x: u32,
     /// Script height (`PlayResY`): the coordinate space's height.
     pub play_res_y: u32,
+    /// Word-by-word emphasis: each word takes [`highlight_colour`](Self::highlight_colour)
+    /// when it is spoken (ASS karaoke, `\k`; see the module docs).
+    pub karaoke: bool,
+    /// The colour of the spoken words when `karaoke` is on.
+    pub highlight_colour: String,
 }
 
 impl Default for AssStyle {
@@ -103,6 +122,8 @@ impl Default for AssStyle {
             margin_h: 80,
             play_res_x: 1920,
             play_res_y: 1080,
+            karaoke: false,
+            highlight_colour: "#FFD700".into(),
         }
     }
 }
@@ -178,6 +199,7 @@ impl AssStyle {
             ("primary_colour", &self.primary_colour),
             ("outline_colour", &self.outline_colour),
             ("back_colour", &self.back_colour),
+            ("highlight_colour", &self.highlight_colour),
         ] {
             if ass_colour(value).is_none() {
                 out.push(AssStyleError::Colour {
@@ -206,6 +228,55 @@ impl AssStyle {
         range(&mut out, "play_res_x", self.play_res_x as f64, 16.0, max);
         range(&mut out, "play_res_y", self.play_res_y as f64, 16.0, max);
         out
+    }
+}
+
+impl AssStyle {
+    /// This style on a `width` × `height` canvas (the frame it is drawn on): the script
+    /// resolution becomes that size; the font size, outline, shadow and vertical margin
+    /// keep their share of the height and the side margins their share of the width. So a
+    /// style written for 1080 × 1920 gives the same picture on a 406 × 720 frame, and text is
+    /// never stretched (the script's aspect ratio is the frame's).
+    pub fn fit_to(&self, width: u32, height: u32) -> AssStyle {
+        let (width, height) = (
+            width.clamp(16, MAX_PLAY_RES),
+            height.clamp(16, MAX_PLAY_RES),
+        );
+        let d = AssStyle::default();
+        let res = |v: u32, fallback: u32| {
+            if (16..=MAX_PLAY_RES).contains(&v) {
+                v
+            } else {
+                fallback
+            }
+        };
+        let sy = height as f64 / res(self.play_res_y, d.play_res_y) as f64;
+        let sx = width as f64 / res(self.play_res_x, d.play_res_x) as f64;
+        // Two decimals are plenty for script pixels and keep the Style line short.
+        let scale = |v: f32, s: f64| ((v as f64 * s * 100.0).round() / 100.0) as f32;
+        AssStyle {
+            size: scale(self.size, sy).clamp(1.0, height as f32),
+            outline: scale(self.outline, sy),
+            shadow: scale(self.shadow, sy),
+            margin_v: ((self.margin_v as f64 * sy).round() as u32).min(height / 2),
+            margin_h: ((self.margin_h as f64 * sx).round() as u32).min(width / 4),
+            play_res_x: width,
+            play_res_y: height,
+            ..self.clone()
+        }
+    }
+}
+
+impl AssStyle {
+    /// About how many characters fit on one line between the side margins, counted as the
+    /// subtitle rules count them (for CJK text a CJK character is 1, a half-width one ½):
+    /// the room divided by an average advance of 0.42 × the font size for Latin text and
+    /// 0.72 × for CJK characters (Noto Sans CJK, bold, measured with libass: 0.38 and 0.69).
+    /// Renderers wrap a longer line rather than clip it; this keeps it to the lines asked for.
+    pub fn line_chars_that_fit(&self, cjk: bool) -> f32 {
+        let room = self.play_res_x.saturating_sub(2 * self.margin_h) as f32;
+        let advance = self.size.max(1.0) * if cjk { 0.72 } else { 0.42 };
+        (room / advance).floor().clamp(4.0, 200.0)
     }
 }
 
@@ -285,6 +356,13 @@ fn style_line(st: &AssStyle) -> String {
         f if f.is_empty() => d.font.clone(),
         f => f,
     };
+    let text = colour(&st.primary_colour, &d.primary_colour);
+    // ASS karaoke: SecondaryColour before a word's time, PrimaryColour from then on.
+    let (primary, secondary) = if st.karaoke {
+        (colour(&st.highlight_colour, &d.highlight_colour), text)
+    } else {
+        (text, "&H000000FF".to_string())
+    };
     let num = |v: f32, fallback: f32| {
         if v.is_finite() && v >= 0.0 {
             v
@@ -293,13 +371,12 @@ fn style_line(st: &AssStyle) -> String {
         }
     };
     format!(
-        "Style: Default,{font},{},{},&H000000FF,{},{},{},0,0,0,100,100,0,0,1,{},{},{},{},{},{},1",
+        "Style: Default,{font},{},{primary},{secondary},{},{},{},0,0,0,100,100,0,0,1,{},{},{},{},{},{},1",
         if st.size.is_finite() && st.size >= 1.0 {
             st.size
         } else {
             d.size
         },
-        colour(&st.primary_colour, &d.primary_colour),
         colour(&st.outline_colour, &d.outline_colour),
         colour(&st.back_colour, &d.back_colour),
         if st.bold { -1 } else { 0 },
@@ -314,8 +391,14 @@ fn style_line(st: &AssStyle) -> String {
 
 /// Renders cues (already sorted and non-overlapping) as an ASS script in `style`, titled
 /// after `source`. Cues that would round to zero length at centisecond precision, or that
-/// have no text, are left out.
+/// have no text, are left out. Without word times there is no karaoke: see [`render_words`].
 pub fn render(cues: &[Cue], style: &AssStyle, source: &str) -> String {
+    render_words(cues, &[], style, source)
+}
+
+/// [`render`], with the timed words the cues were made from (sorted by start), which
+/// [`AssStyle::karaoke`] times each word's emphasis by.
+pub fn render_words(cues: &[Cue], words: &[Word], style: &AssStyle, source: &str) -> String {
     let title: String = source
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -349,10 +432,14 @@ pub fn render(cues: &[Cue], style: &AssStyle, source: &str) -> String {
          Effect, Text\n",
     );
     for c in cues {
-        let text = escape_text(&c.text);
-        if text.is_empty() || centis(c.end) <= centis(c.start) {
+        let plain = escape_text(&c.text);
+        if plain.is_empty() || centis(c.end) <= centis(c.start) {
             continue;
         }
+        let text = match style.karaoke {
+            true => karaoke_text(c, words).unwrap_or(plain),
+            false => plain,
+        };
         out.push_str(&format!(
             "Dialogue: 0,{},{},Default,,0,0,0,,{text}\n",
             stamp(c.start),
@@ -360,6 +447,59 @@ pub fn render(cues: &[Cue], style: &AssStyle, source: &str) -> String {
         ));
     }
     out
+}
+
+/// The words of `words` (sorted by start) whose middle lies in the cue's span.
+fn words_of<'a>(cue: &Cue, words: &'a [Word]) -> impl Iterator<Item = &'a Word> {
+    let mid = |w: &Word| Time((w.start.0 + w.end.0) / 2);
+    let (start, end) = (cue.start, cue.end);
+    let first = words.partition_point(|w| w.end <= start);
+    words[first..]
+        .iter()
+        .take_while(move |w| w.start < end)
+        .filter(move |w| (start..end).contains(&mid(w)))
+}
+
+/// The cue's text with a `{\kNN}` tag before each word (see the module docs), or `None` when
+/// the cue's words do not spell out its text (a cue made without word times).
+fn karaoke_text(cue: &Cue, words: &[Word]) -> Option<String> {
+    let cue_cs = centis(cue.end) - centis(cue.start);
+    let mut rest = cue.text.as_str();
+    // (separator before the word, the word, its start in centiseconds into the cue)
+    let mut pieces: Vec<(&str, &str, i64)> = Vec::new();
+    for w in words_of(cue, words) {
+        let t = w.text.trim();
+        let after_space = rest.trim_start();
+        if t.is_empty() || !after_space.starts_with(t) {
+            continue; // not in the cue's text (a word the segmenter dropped)
+        }
+        let sep = &rest[..rest.len() - after_space.len()];
+        let at = (centis(w.start) - centis(cue.start)).clamp(0, cue_cs);
+        let at = pieces.last().map_or(at, |p| at.max(p.2));
+        pieces.push((sep, t, at));
+        rest = &after_space[t.len()..];
+    }
+    if pieces.is_empty() || !rest.trim().is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    if pieces[0].2 > 0 {
+        out.push_str(&format!("{{\\k{}}}", pieces[0].2));
+    }
+    for (i, &(sep, word, at)) in pieces.iter().enumerate() {
+        let until = pieces.get(i + 1).map_or(cue_cs, |p| p.2);
+        if i > 0 {
+            out.push_str(if sep.contains(['\n', '\r']) {
+                "\\N"
+            } else if sep.is_empty() {
+                ""
+            } else {
+                " "
+            });
+        }
+        out.push_str(&format!("{{\\k{}}}{}", until - at, escape_text(word)));
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -491,6 +631,7 @@ mod tests {
             margin_h: 10,
             play_res_x: 1280,
             play_res_y: 720,
+            ..AssStyle::default()
         };
         assert_eq!(st.validate(), Ok(()));
         let s = render(&[], &st, "");
@@ -515,6 +656,160 @@ mod tests {
             s.contains("Style: Default,Noto Sans CJK SC,56,&H00FFFFFF,"),
             "{s}"
         );
+    }
+
+    fn word(a: i64, b: i64, text: &str) -> Word {
+        Word {
+            text: text.into(),
+            start: Time::from_millis(a),
+            end: Time::from_millis(b),
+            probability: 1.0,
+        }
+    }
+
+    fn dialogues(s: &str) -> Vec<&str> {
+        s.lines()
+            .filter_map(|l| l.strip_prefix("Dialogue: "))
+            .map(|l| l.splitn(10, ',').nth(9).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn karaoke_times_each_word_in_one_event_per_cue() {
+        let style = AssStyle {
+            karaoke: true,
+            primary_colour: "#FFFFFF".into(),
+            highlight_colour: "#FFD700".into(),
+            ..AssStyle::default()
+        };
+        let words = [
+            word(900, 1_200, "Hello"),
+            word(1_200, 1_250, ","),
+            word(1_400, 1_900, "big"),
+            word(2_000, 2_600, "world."),
+            // The next cue's words, and one of this cue's time the segmenter dropped.
+            word(2_300, 2_350, "uh"),
+            word(3_000, 3_500, "Next"),
+            word(3_500, 3_900, "{one}"),
+        ];
+        let cues = [
+            cue(800_000, 2_900_000, "Hello, big\nworld."),
+            cue(3_000_000, 4_000_000, "Next {one}"),
+        ];
+        let s = render_words(&cues, &words, &style, "a.mp4");
+        assert_eq!(
+            dialogues(&s),
+            [
+                // 10 cs before the first word, then start-to-start durations; the last
+                // word lasts to the cue's end.
+                r"{\k10}{\k30}Hello{\k20}, {\k60}big\N{\k90}world.",
+                r"{\k50}Next {\k50}\{one\}",
+            ]
+        );
+        assert_eq!(s.matches("Dialogue:").count(), 2);
+        // Karaoke semantics: SecondaryColour before a word is spoken, PrimaryColour after.
+        assert!(
+            s.contains("Style: Default,Noto Sans CJK SC,56,&H0000D7FF,&H00FFFFFF,"),
+            "{s}"
+        );
+        // The durations add up to the cue's length.
+        let total: i64 = dialogues(&s)[0]
+            .split("{\\k")
+            .skip(1)
+            .map(|p| p.split('}').next().unwrap().parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(total, 210);
+    }
+
+    #[test]
+    fn karaoke_falls_back_to_plain_text_without_matching_words() {
+        let style = AssStyle {
+            karaoke: true,
+            ..AssStyle::default()
+        };
+        let cues = [cue(0, 1_000_000, "Hello world")];
+        // No words, words that spell something else, words that leave text over.
+        for words in [
+            vec![],
+            vec![word(0, 500, "Goodbye"), word(500, 900, "world")],
+            vec![word(0, 500, "Hello")],
+        ] {
+            let s = render_words(&cues, &words, &style, "");
+            assert_eq!(dialogues(&s), ["Hello world"], "{words:?}");
+        }
+        // CJK text has no spaces between words.
+        let cjk = [cue(0, 1_000_000, "你好世界")];
+        let s = render_words(
+            &cjk,
+            &[word(0, 300, "你好"), word(300, 800, "世界")],
+            &style,
+            "",
+        );
+        assert_eq!(dialogues(&s), [r"{\k30}你好{\k70}世界"]);
+        // Karaoke off: plain text and the usual colours even with words.
+        let s = render_words(
+            &cjk,
+            &[word(0, 300, "你好"), word(300, 800, "世界")],
+            &AssStyle::default(),
+            "",
+        );
+        assert_eq!(dialogues(&s), ["你好世界"]);
+        assert!(s.contains(",&H00FFFFFF,&H000000FF,"), "{s}");
+    }
+
+    #[test]
+    fn fit_to_keeps_each_size_a_share_of_the_frame() {
+        let shorts = AssStyle {
+            size: 100.0,
+            outline: 5.0,
+            shadow: 0.0,
+            margin_v: 520,
+            margin_h: 162,
+            play_res_x: 1080,
+            play_res_y: 1920,
+            ..AssStyle::default()
+        };
+        let f = shorts.fit_to(406, 720);
+        assert_eq!((f.play_res_x, f.play_res_y), (406, 720));
+        assert_eq!((f.size, f.outline, f.shadow), (37.5, 1.88, 0.0));
+        assert_eq!((f.margin_v, f.margin_h), (195, 61));
+        assert_eq!(f.validate(), Ok(()));
+        assert_eq!(shorts.fit_to(1080, 1920), shorts);
+        // The default style on a 720p frame: what libass drew for it before, unstretched.
+        let d = AssStyle::default().fit_to(1280, 720);
+        assert_eq!((d.size, d.margin_v, d.margin_h), (37.33, 40, 53));
+        let s = render(&[], &d, "");
+        assert!(s.contains("PlayResX: 1280\nPlayResY: 720\n"), "{s}");
+        // Tiny or huge canvases stay in the valid range.
+        assert_eq!(shorts.fit_to(2, 2).validate(), Ok(()));
+        assert_eq!(shorts.fit_to(100_000, 100_000).play_res_y, MAX_PLAY_RES);
+    }
+
+    #[test]
+    fn line_length_follows_the_frame_width() {
+        let shorts = AssStyle {
+            size: 100.0,
+            margin_h: 162,
+            play_res_x: 1080,
+            play_res_y: 1920,
+            ..AssStyle::default()
+        };
+        // The shorts layout keeps its 18 characters on any 9:16 frame…
+        assert_eq!(shorts.line_chars_that_fit(false), 18.0);
+        assert_eq!(shorts.fit_to(406, 720).line_chars_that_fit(false), 18.0);
+        assert_eq!(shorts.line_chars_that_fit(true), 10.0);
+        // …while a landscape layout (42 characters on 1920 × 1080) laid on a 9:16 frame has
+        // room for about 23.
+        let d = AssStyle::default();
+        assert!(d.line_chars_that_fit(false) >= 42.0);
+        assert_eq!(d.fit_to(406, 720).line_chars_that_fit(false), 23.0);
+        // Never below the rules' minimum, whatever the margins.
+        let tight = AssStyle {
+            play_res_x: 100,
+            margin_h: 25,
+            ..AssStyle::default()
+        };
+        assert_eq!(tight.line_chars_that_fit(false), 4.0);
     }
 
     #[test]

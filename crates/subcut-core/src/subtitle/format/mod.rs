@@ -138,12 +138,21 @@ pub struct Doc<'a> {
     pub style: &'a AssStyle,
 }
 
+impl Doc<'_> {
+    /// The transcript's timed words, sorted by start (what karaoke captions are timed by).
+    pub fn words(&self) -> Vec<crate::transcript::Word> {
+        let mut w: Vec<_> = self.transcript.words().cloned().collect();
+        w.sort_by_key(|w| w.start);
+        w
+    }
+}
+
 /// Renders `doc` in format `f`. Never fails: every writer renders any cue list.
 pub fn render(f: Format, doc: &Doc) -> String {
     match f {
         Format::Srt => srt::render(doc.cues),
         Format::Vtt => vtt::render(doc.cues),
-        Format::Ass => ass::render(doc.cues, doc.style, doc.source),
+        Format::Ass => ass::render_words(doc.cues, &doc.words(), doc.style, doc.source),
         Format::Json => json::render(
             doc.source,
             doc.model,
