@@ -87,8 +87,10 @@ pub enum LineKind {
     /// The words `first..end` of [`Stored::words`].
     Words {
         /// The first word's index.
+        #[serde(rename = "first_word")]
         first: usize,
         /// One past the last word's index.
+        #[serde(rename = "end_word")]
         end: usize,
     },
     /// A pause between words (or before the first, after the last).

@@ -123,6 +123,19 @@ fn the_list_reads_as_a_checklist() {
 }
 
 #[test]
+fn the_stored_words_round_trip_through_json() {
+    let s = example();
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(
+        json.contains(r#""kind":"words","first_word":0,"end_word":6"#),
+        "{json}"
+    );
+    let back: Stored = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, s);
+    assert!(back.check().is_ok());
+}
+
+#[test]
 fn ticks_deletions_and_strikes_decide() {
     let s = example();
     let text = render(&s, "talk.edit.json", &s.proposal());
