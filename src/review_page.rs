@@ -200,9 +200,14 @@ pub(crate) fn render(p: &Page) -> String {
                 let kept = p.state.kept_pauses.contains(&l.span);
                 let _ = writeln!(
                     body,
-                    r#"<div class="line pause{}" data-start="{a}" data-end="{b}"><span class="t">{}</span>(pause {:.2} s)</div>"#,
-                    if kept { "" } else { " cut r-silence" },
+                    r#"<div class="line pause{}" data-start="{a}" data-end="{b}"><span class="t">{}</span>({} {:.2} s)</div>"#,
+                    if kept || l.sound {
+                        ""
+                    } else {
+                        " cut r-silence"
+                    },
                     clock(l.span.start),
+                    if l.sound { "no words heard" } else { "pause" },
                     l.span.duration().as_secs_f64()
                 );
             }

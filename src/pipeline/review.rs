@@ -208,7 +208,11 @@ pub fn review(
     on(Event::Stage("plan"));
     let duration = heard.audio.duration();
     let id = input_id(input, duration)?;
-    let stored = Stored::new(id, heard.transcript.clone(), &cut.params);
+    let mut stored = Stored::new(id, heard.transcript.clone(), &cut.params);
+    stored.mark_sound(
+        &heard.speech,
+        cut.params.min_clip.max(crate::time::Time::from_millis(300)),
+    );
     let words = stored.words();
     // The page shows the cut the untouched list makes.
     let session = EditSession {

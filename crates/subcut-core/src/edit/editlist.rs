@@ -106,6 +106,9 @@ pub struct Line {
     /// Words or a pause.
     #[serde(flatten)]
     pub kind: LineKind,
+    /// A pause line that holds sound (speech found, no words heard): shown as such.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sound: bool,
 }
 
 impl Line {
@@ -167,6 +170,18 @@ impl Stored {
             transcript,
             proposed,
             lines,
+        }
+    }
+
+    /// Marks the pause lines that hold at least `min` of `speech` (sound no word was heard
+    /// in: a cough, music, speech the recogniser missed), so the list does not call them
+    /// pauses. Ticked, such a line is cut as silence is: its sound stays.
+    pub fn mark_sound(&mut self, speech: &[Span], min: Time) {
+        let speech = normalize(speech);
+        for l in &mut self.lines {
+            if l.kind == LineKind::Pause {
+                l.sound = crate::time::total(&crate::time::intersection(&speech, &[l.span])) >= min;
+            }
         }
     }
 
@@ -360,6 +375,7 @@ pub fn layout(
             lines.push(Line {
                 span: Span::new(a, b),
                 kind: LineKind::Pause,
+                sound: false,
             });
         }
     };
@@ -445,6 +461,7 @@ fn push_words(lines: &mut Vec<Line>, words: &[Word], a: usize, b: usize) {
     lines.push(Line {
         span: Span::new(words[a].start, end.max(words[a].start)),
         kind: LineKind::Words { first: a, end: b },
+        sound: false,
     });
 }
 
@@ -499,8 +516,15 @@ pub fn render(s: &Stored, transcript_file: &str, state: &State) -> String {
         match l.kind {
             LineKind::Pause => {
                 let ticked = !state.kept_pauses.contains(&l.span);
+                let (what, why) = match l.sound {
+                    false => ("pause", "pause"),
+                    true => (
+                        "no words heard",
+                        "pause with sound: ticked, only its silence is cut",
+                    ),
+                };
                 out.push_str(&format!(
-                    "- [{}] (pause {:.2} s) <!-- {} · pause -->\n",
+                    "- [{}] ({what} {:.2} s) <!-- {} · {why} -->\n",
                     if ticked { 'x' } else { ' ' },
                     l.span.duration().as_secs_f64(),
                     l.anchor()

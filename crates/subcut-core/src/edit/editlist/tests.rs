@@ -123,6 +123,27 @@ fn the_list_reads_as_a_checklist() {
 }
 
 #[test]
+fn pauses_that_hold_sound_say_so() {
+    let mut s = example();
+    s.mark_sound(
+        &[Span::new(Time::from_millis(7700), Time::from_millis(8500))],
+        Time::from_millis(300),
+    );
+    let text = render(&s, "talk.edit.json", &s.proposal());
+    assert!(
+        text.contains("- [x] (pause 1.20 s) <!-- 00:02.80–00:04.00 · pause -->"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- [x] (no words heard 1.40 s) <!-- 00:07.60–00:09.00 · pause with sound"),
+        "{text}"
+    );
+    let back: Stored = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(back, s);
+    assert_eq!(decide_text(&s, &text).state, s.proposal());
+}
+
+#[test]
 fn the_stored_words_round_trip_through_json() {
     let s = example();
     let json = serde_json::to_string(&s).unwrap();
