@@ -536,8 +536,8 @@ pub fn render(s: &Stored, transcript_file: &str, state: &State) -> String {
                 let mut text = String::new();
                 let mut prev = String::new();
                 let mut reasons: Vec<String> = Vec::new();
-                for i in first..end {
-                    let w = shown(&words[i].text);
+                for (i, word) in words.iter().enumerate().take(end).skip(first) {
+                    let w = shown(&word.text);
                     if let Some(r) = state.cut.get(i).and_then(Option::as_ref) {
                         let r = comment_safe(&r.to_string());
                         if !reasons.contains(&r) {
