@@ -249,7 +249,7 @@ pub(crate) struct CutArgs {
         long,
         value_name = "FILE",
         help_heading = "Cutting",
-        conflicts_with = "no_captions"
+        conflicts_with_all = ["no_captions", "skip_existing"]
     )]
     pub(crate) edit: Option<PathBuf>,
     /// Video encoder quality (x264 CRF: lower is better, 18–28 is usual).

@@ -445,3 +445,71 @@ fn the_review_page_loads_seeks_and_skips_cuts_in_a_real_browser() {
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
 }
+
+#[test]
+fn an_untouched_list_cuts_as_cut_does_and_the_page_finds_the_input_from_another_folder() {
+    let talk = crate::util::fixture("talk.mp4");
+    // Chinese, with a filler and a stutter to cut.
+    let fake = crate::util::fixture("transcripts/talk.zh.json");
+    let d = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let out_dir = d.path().join("reviews");
+    let out = subcut()
+        .arg("review")
+        .arg(&talk)
+        .arg("--fake-transcript")
+        .arg(&fake)
+        .args(["--preset", "zh-talking-head", "-q", "-o"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        files_in(&out_dir),
+        [
+            "talk.edit.json",
+            "talk.edit.md",
+            "talk.review.html",
+            "talk.review.png"
+        ]
+    );
+    // The page's video path leads from the page's folder to the input.
+    let html = std::fs::read_to_string(out_dir.join("talk.review.html")).unwrap();
+    let src = html.split(r#"<video id="video" src=""#).nth(1).unwrap();
+    let src = &src[..src.find('"').unwrap()];
+    assert!(!src.starts_with('/'), "relative: {src}");
+    assert_eq!(
+        out_dir.join(src).canonicalize().unwrap(),
+        talk.canonicalize().unwrap()
+    );
+    // The list as review wrote it gives the cut `cut` plans, reasons included.
+    let plain = subcut()
+        .arg("cut")
+        .arg(&talk)
+        .arg("--fake-transcript")
+        .arg(&fake)
+        .args(["--preset", "zh-talking-head", "--dry-run", "-q"])
+        .output()
+        .unwrap();
+    let edited = subcut()
+        .arg("cut")
+        .arg(&talk)
+        .arg("--edit")
+        .arg(out_dir.join("talk.edit.md"))
+        .args(["--preset", "zh-talking-head", "--dry-run", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        plain.status.success() && edited.status.success(),
+        "{}",
+        stderr(&edited)
+    );
+    let (a, b) = (
+        String::from_utf8_lossy(&plain.stdout),
+        String::from_utf8_lossy(&edited.stdout),
+    );
+    assert!(
+        a.contains("cut   filler") && a.contains("cut   repeat"),
+        "{a}"
+    );
+    assert_eq!(a, b);
+}

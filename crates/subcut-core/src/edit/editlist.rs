@@ -680,18 +680,15 @@ fn checkbox(s: &str) -> Option<(bool, &str)> {
     Some((!mark.is_empty(), &inner[close + 1..]))
 }
 
-/// Text with `~~struck~~` parts removed (an unmatched `~~` is dropped, its text kept).
-fn unstruck(text: &str) -> String {
+/// The tokens of an edited line, each with whether it is `~~struck~~` (an unmatched `~~`
+/// is dropped, its text kept).
+fn edited_tokens(text: &str) -> Vec<(String, bool)> {
     let parts: Vec<&str> = text.split("~~").collect();
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (i, p) in parts.iter().enumerate() {
         // Between the (i)th and (i+1)th "~~", when both exist and pair up.
-        if i % 2 == 1 && i + 1 < parts.len() {
-            out.push(' ');
-            continue; // struck
-        }
-        out.push_str(p);
-        out.push(' ');
+        let struck = i % 2 == 1 && i + 1 < parts.len();
+        out.extend(tokens(p).into_iter().map(|t| (t, struck)));
     }
     out
 }
@@ -752,13 +749,15 @@ fn similar(a: &str, b: &str) -> bool {
 }
 
 /// Aligns the line's word texts with the edited text: which words stay (any of their tokens
-/// found), and the edited tokens that were ignored (added, or changed from a word).
+/// found, not struck), and the edited tokens that were ignored (added, or changed from a
+/// word). Where a deletion and a match cost the same (a word said twice, one copy deleted),
+/// the earlier copy is the one deleted.
 fn align_line(texts: &[String], edited: &str) -> (Vec<bool>, Vec<String>) {
     let mut a: Vec<(String, usize)> = Vec::new();
     for (k, t) in texts.iter().enumerate() {
         a.extend(tokens(t).into_iter().map(|s| (s, k)));
     }
-    let b = tokens(&unstruck(edited));
+    let b = edited_tokens(edited);
     let (n, m) = (a.len(), b.len());
     // d[i][j]: the cost of aligning a[i..] with b[j..].
     let w = m + 1;
@@ -771,42 +770,41 @@ fn align_line(texts: &[String], edited: &str) -> (Vec<bool>, Vec<String>) {
                 (n - i) as u32
             } else {
                 let mut best = d[(i + 1) * w + j].min(d[i * w + j + 1]) + 1;
-                if a[i].0 == b[j] {
+                if a[i].0 == b[j].0 {
                     best = best.min(d[(i + 1) * w + j + 1]);
-                } else if similar(&a[i].0, &b[j]) {
+                } else if similar(&a[i].0, &b[j].0) {
                     best = best.min(d[(i + 1) * w + j + 1] + 1);
                 }
                 best
             };
         }
     }
+    // Per token of the line: found in the edited text, not struck.
     let mut found = vec![false; n];
     let mut ignored = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < n || j < m {
         let here = d[i * w + j];
-        if i < n && j < m {
-            let eq = a[i].0 == b[j];
-            if eq && here == d[(i + 1) * w + j + 1] {
-                found[i] = true;
-                i += 1;
-                j += 1;
-                continue;
-            }
-            if !eq && similar(&a[i].0, &b[j]) && here == d[(i + 1) * w + j + 1] + 1 {
-                found[i] = true;
-                ignored.push(b[j].clone());
-                i += 1;
-                j += 1;
-                continue;
-            }
-        }
         if i < n && here == d[(i + 1) * w + j] + 1 {
             i += 1; // deleted
-        } else {
-            ignored.push(b[j].clone()); // added
-            j += 1;
+            continue;
         }
+        if i < n && j < m {
+            let eq = a[i].0 == b[j].0;
+            let sub = !eq && similar(&a[i].0, &b[j].0);
+            if (eq && here == d[(i + 1) * w + j + 1]) || (sub && here == d[(i + 1) * w + j + 1] + 1)
+            {
+                found[i] = !b[j].1;
+                if sub {
+                    ignored.push(b[j].0.clone());
+                }
+                i += 1;
+                j += 1;
+                continue;
+            }
+        }
+        ignored.push(b[j].0.clone()); // added
+        j += 1;
     }
     let mut kept = vec![None; texts.len()];
     let mut partly: Vec<usize> = Vec::new();

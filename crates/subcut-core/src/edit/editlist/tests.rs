@@ -315,6 +315,53 @@ fn chinese_lines_compare_by_character() {
 }
 
 #[test]
+fn a_struck_copy_of_a_repeated_word_is_the_one_cut() {
+    // "嗯，我我": the filler and the first 我 are struck; the second 我 stays.
+    let words = vec![
+        word("嗯，", 0, 200),
+        word("我", 200, 400),
+        word("我", 400, 600),
+    ];
+    let proposed = vec![
+        Some(Reason::Filler { word: "嗯".into() }),
+        Some(Reason::Repeat { word: "我".into() }),
+        None,
+    ];
+    let s = Stored::from_parts(
+        id(600),
+        transcript(words, "zh"),
+        proposed,
+        Time::from_millis(500),
+    );
+    let text = render(&s, "a.edit.json", &s.proposal());
+    assert!(text.contains("- [ ] ~~嗯，我~~我 <!--"), "{text}");
+    assert_eq!(decide_text(&s, &text).state, s.proposal());
+    // One copy deleted by hand: the earlier one goes, the later stays.
+    let d = decide_text(&s, &text.replace("~~嗯，我~~我", "嗯，我"));
+    assert_eq!(
+        d.state.cut,
+        vec![None, Some(Reason::Repeat { word: "我".into() }), None]
+    );
+    let s = Stored::from_parts(
+        id(600),
+        transcript(
+            vec![
+                word("so", 0, 200),
+                word("so", 200, 400),
+                word("yes", 400, 600),
+            ],
+            "en",
+        ),
+        vec![None; 3],
+        Time::from_millis(500),
+    );
+    let text = render(&s, "a.edit.json", &s.proposal());
+    let d = decide_text(&s, &text.replace("so so yes", "so yes"));
+    assert_eq!(d.state.cut, vec![Some(Reason::Edit), None, None]);
+    assert!(d.warnings.is_empty());
+}
+
+#[test]
 fn long_runs_of_cut_words_are_lines_of_their_own() {
     let words: Vec<Word> = ["a", "b", "c", "d", "e", "f", "g"]
         .iter()
