@@ -20,6 +20,9 @@ pub(super) fn review(args: CutArgs, ui: &Ui) -> Result<i32> {
             list.display()
         );
     }
+    if args.dry_run {
+        bail!("`subcut review` writes only the edit list and its page; --dry-run goes with `subcut cut`");
+    }
     if args.no_captions {
         bail!("`subcut review` needs the transcript; it cannot go with --no-captions");
     }
