@@ -114,7 +114,7 @@ keep align-retime out
 # Help and version text.
 run help --help
 run version --version
-for c in run caption cut align presets model watch; do run "help-$c" "$c" --help; done
+for c in run caption cut review align presets model watch; do run "help-$c" "$c" --help; done
 for c in "model list" "model import" "model pull" "model path" "presets show"; do
   run "help-${c// /-}" $c --help
 done

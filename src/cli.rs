@@ -52,6 +52,10 @@ pub(crate) enum Command {
     Caption(CaptionArgs),
     /// Cut pauses and filler words: writes NAME.cut.mp4 with captions on both timelines.
     Cut(CutArgs),
+    /// Propose a cut to review and change before rendering it: writes NAME.edit.md (a
+    /// checklist to edit; then `subcut cut INPUT --edit NAME.edit.md`), NAME.edit.json (the
+    /// timed words it refers to) and NAME.review.html (the video, transcript and cuts).
+    Review(CutArgs),
     /// Time words you already have: a script (.txt) or a subtitle file (.srt) aligned to the speech.
     Align(AlignArgs),
     /// List the presets, or show one's effective values.
@@ -263,6 +267,15 @@ pub(crate) struct CutArgs {
     /// Reframe to the full platform size even when that scales the source's pixels up.
     #[arg(long, help_heading = "Reframing")]
     pub(crate) upscale: bool,
+    /// Cut what an edit list says (NAME.edit.md from `subcut review`): ticked lines and
+    /// deleted words go. Uses the words review stored: nothing is transcribed.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Cutting",
+        conflicts_with_all = ["no_captions", "skip_existing"]
+    )]
+    pub(crate) edit: Option<PathBuf>,
     /// Video encoder quality (x264 CRF: lower is better, 18–28 is usual).
     #[arg(long, value_name = "N", help_heading = "Encoding")]
     pub(crate) crf: Option<u8>,

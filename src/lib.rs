@@ -31,6 +31,7 @@ mod error;
 mod inputs;
 mod output;
 mod pipeline;
+mod review_page;
 mod timeline;
 mod watch;
 

@@ -6,7 +6,8 @@
 //! ┌ ticks every second (taller every 10 s) ──────────────────────────────┐
 //! │ waveform (min/max per column), removed time shaded pink             │
 //! │ speech lane: green where speech was detected                        │
-//! │ cut lane: red = silence, orange = filler word, purple = repetition  │
+//! │ cut lane: red = silence, orange = filler word, purple = repetition, │
+//! │           teal = cut by hand in an edit list                        │
 //! │ captions lane: alternating blues, one block per cue                  │
 //! └──────────────────────────────────────────────────────────────────────┘
 //! ```
@@ -25,11 +26,12 @@ const WAVE: Rgb<u8> = Rgb([40, 40, 40]);
 const REMOVED_SHADE: Rgb<u8> = Rgb([255, 220, 225]);
 const SPEECH: Rgb<u8> = Rgb([60, 170, 90]);
 /// The cut lane's colour for each kind of cut (the legend in the module doc).
-fn colour(kind: ReasonKind) -> Rgb<u8> {
+pub(crate) fn colour(kind: ReasonKind) -> Rgb<u8> {
     match kind {
         ReasonKind::Silence => Rgb([215, 50, 50]),
         ReasonKind::Filler => Rgb([240, 150, 30]),
         ReasonKind::Repeat => Rgb([140, 70, 190]),
+        ReasonKind::Edit => Rgb([20, 140, 150]),
     }
 }
 const CUE_A: Rgb<u8> = Rgb([50, 110, 210]);

@@ -4,7 +4,7 @@
 //!
 //! - `resolve`: flags over a preset → the job (the second phase of the configuration), and
 //!   the engine loaded once for all inputs.
-//! - `caption`, `cut`, `align`, `watch`, `model`, `presets`: one subcommand each.
+//! - `caption`, `cut`, `review`, `align`, `watch`, `model`, `presets`: one subcommand each.
 //! - `batch` runs one job over many inputs; `summary` reports on them (progress bars, the
 //!   summary table, `--json` and `--report`).
 
@@ -16,6 +16,7 @@ mod guard;
 mod model;
 mod presets;
 mod resolve;
+mod review;
 mod summary;
 mod watch;
 
@@ -77,6 +78,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                 bail!("no input given: name media files, directories or glob patterns");
             }
             cut::cut(a, &ui)
+        }
+        Command::Review(a) => {
+            if a.caption.inputs.is_empty() {
+                bail!("no input given: name media files, directories or glob patterns");
+            }
+            review::review(a, &ui)
         }
         Command::Align(a) => align::align(a, &ui),
         Command::Model(m) => model::command(m, &ui),

@@ -210,6 +210,19 @@ pub(super) fn prepare(
     n_inputs: usize,
     check: &dyn Fn(&CaptionJob) -> Result<()>,
 ) -> Result<(Prepared, usize)> {
+    prepare_with(args, p, script, n_inputs, check, None)
+}
+
+/// [`prepare`], with `engine` (when given) instead of the preset's model: `cut --edit`,
+/// whose words are stored, loads none.
+pub(super) fn prepare_with(
+    args: &CaptionArgs,
+    p: &Preset,
+    script: Option<Script>,
+    n_inputs: usize,
+    check: &dyn Fn(&CaptionJob) -> Result<()>,
+    engine: Option<Box<dyn Transcriber>>,
+) -> Result<(Prepared, usize)> {
     let c = &p.caption;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (jobs, threads) = pipeline::split_cores(cores, c.jobs, c.threads, n_inputs);
@@ -236,6 +249,7 @@ pub(super) fn prepare(
     let captions = p.captions;
     let mut model_note = None;
     let engine: Box<dyn Transcriber> = match &args.fake_transcript {
+        _ if engine.is_some() => engine.expect("checked"),
         _ if !captions => Box::new(Replay::nothing()),
         Some(path) => Box::new(Replay::load(path)?),
         None => {

@@ -9,10 +9,12 @@
 //! step fails, nothing is written.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+use super::review::EditSession;
 use super::{
     cues_for, file_name, listen, stage_subtitles, CaptionJob, Event, Heard, Outcome, RenderNote,
 };
@@ -59,6 +61,9 @@ pub struct CutJob {
     pub(crate) timeline: Option<TimelineOut>,
     /// Plan and report only: nothing is rendered or written.
     pub dry_run: bool,
+    /// An edit list's decisions (`--edit`): they replace the word cuts, and its stored
+    /// words the transcription.
+    pub(crate) edit: Option<Arc<EditSession>>,
 }
 
 impl CutJob {
@@ -78,6 +83,7 @@ impl CutJob {
             audio_fps: default_audio_fps(),
             timeline,
             dry_run,
+            edit: None,
         }
     }
 }
@@ -123,7 +129,19 @@ pub fn cut(
     on: &mut dyn FnMut(Event),
 ) -> Result<Outcome> {
     let info = probe::probe(input).map_err(anyhow::Error::from)?;
-    let heard = listen(input, job, engine, on)?;
+    let mut heard = listen(input, job, engine, on)?;
+    if let Some(e) = &cut.edit {
+        // The words review stored (nothing was transcribed), on the same recording.
+        let (then, now) = (e.stored.input.duration, heard.audio.duration());
+        if (then - now).as_micros().abs() > 1_000 {
+            bail!(
+                "{}: made for a recording of {then}, but {} is {now} long; run `subcut review` on it again",
+                e.list.display(),
+                input.display()
+            );
+        }
+        heard.transcript = e.stored.transcript.clone();
+    }
     let t2 = Instant::now();
     on(Event::Stage("plan"));
     let planned = plan_cut(input, &info, &heard, job, cut)?;
@@ -161,23 +179,24 @@ pub fn cut(
 }
 
 /// The cut of one input and its captions on both timelines.
-struct Planned {
-    plan: EditPlan,
+pub(super) struct Planned {
+    pub(super) plan: EditPlan,
     /// The speech the cut was planned on (with the cut's own threshold).
-    cut_speech: Vec<Span>,
+    pub(super) cut_speech: Vec<Span>,
     /// The rate the cut is on: the video's, or for audio [`CutJob::audio_fps`]; `None` for
     /// a video without a known rate.
     fps: Option<FrameRate>,
     /// Words and cues on the source's timeline…
     transcript: Transcript,
-    cues: Vec<Cue>,
+    pub(super) cues: Vec<Cue>,
     /// …and on the cut's.
     cut_transcript: Transcript,
     cut_cues: Vec<Cue>,
 }
 
-/// Plans what to keep (on the video's frame grid) and lays the captions on both timelines.
-fn plan_cut(
+/// Plans what to keep (on the video's frame grid) and lays the captions on both timelines:
+/// with the word cuts `cut.params` finds, or those of `cut.edit`'s list.
+pub(super) fn plan_cut(
     input: &Path,
     info: &MediaInfo,
     heard: &Heard,
@@ -196,14 +215,19 @@ fn plan_cut(
         None => (Some(cut.audio_fps), Some(FrameGrid::from(cut.audio_fps))),
     };
     let words: Vec<Word> = heard.transcript.words().cloned().collect();
-    let plan = edit::plan(
-        duration,
-        &cut_speech,
-        &words,
-        &heard.transcript.language,
-        &cut.params,
-        grid,
-    );
+    let plan = match &cut.edit {
+        Some(e) => {
+            edit::editlist::plan_edit(duration, &cut_speech, &e.words, &e.state, &cut.params, grid)
+        }
+        None => edit::plan(
+            duration,
+            &cut_speech,
+            &words,
+            &heard.transcript.language,
+            &cut.params,
+            grid,
+        ),
+    };
     if plan.is_empty() {
         bail!(
             "{}: nothing to keep: no speech found above the threshold ({}); try a lower --threshold",

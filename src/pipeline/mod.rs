@@ -7,6 +7,7 @@
 //! one input are staged and committed together (see [`crate::output`]).
 
 mod cut;
+mod review;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,6 +28,7 @@ use crate::time::Span;
 use crate::transcript::Transcript;
 
 pub use cut::{cut, cut_outputs, CutJob, TimelineOut};
+pub(crate) use review::{load_edit, review, review_outputs};
 
 /// What to do with each input of a caption run.
 #[derive(Clone, Debug)]

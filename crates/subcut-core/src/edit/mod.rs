@@ -33,6 +33,7 @@
 //! never drops a short piece that holds a transcribed word (see [`plan()`]).
 
 pub mod cuts;
+pub mod editlist;
 pub mod export;
 mod plan;
 mod timemap;
@@ -46,7 +47,7 @@ use crate::time::Time;
 
 pub use cuts::FillerSet;
 pub(crate) use cuts::Reason;
-pub use plan::{plan, CutParams, EditPlan, WordCut, WORD_CUTS};
+pub use plan::{plan, plan_with_cuts, CutParams, EditPlan, WordCut, WORD_CUTS};
 pub use timemap::{Piece, TimeMap};
 
 /// A video frame rate as an exact fraction (`30000/1001` for NTSC 29.97), reduced.

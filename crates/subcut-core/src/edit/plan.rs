@@ -124,6 +124,16 @@ impl CutParams {
         })
     }
 
+    /// Why each of `words` (sorted by `(start, end)`) would be cut by [`Self::word_cuts`]:
+    /// one entry per word, `None` for a word that stays (the edit list's proposal).
+    pub fn word_reasons(&self, words: &[Word], language: &str) -> Vec<Option<Reason>> {
+        super::cuts::word_reasons(words, |m| {
+            for c in WORD_CUTS.iter().filter(|c| (c.enabled)(self)) {
+                (c.mark)(m, language, self);
+            }
+        })
+    }
+
     /// Why these parameters cannot be used, naming the field.
     pub fn validate(&self) -> Result<(), InvalidField> {
         let check = |name: &'static str, v: Time, max_s: i64| {
@@ -323,6 +333,27 @@ pub fn plan<G: Into<FrameGrid>>(
     p: &CutParams,
     grid: Option<G>,
 ) -> EditPlan {
+    plan_with_cuts(
+        duration,
+        speech,
+        words,
+        p.word_cuts(words, language),
+        p,
+        grid,
+    )
+}
+
+/// [`plan()`] with the word cuts given instead of found by `p`'s detectors: an edit
+/// list's decisions ([`super::editlist`]), each with its reason. Everything else (silences,
+/// margins, `min_clip`, the frame grid) is as in [`plan()`].
+pub fn plan_with_cuts<G: Into<FrameGrid>>(
+    duration: Time,
+    speech: &[Span],
+    words: &[Word],
+    mut cuts: Vec<Removed>,
+    p: &CutParams,
+    grid: Option<G>,
+) -> EditPlan {
     let within = Span::new(Time::ZERO, duration.max(Time::ZERO));
     let fps: Option<FrameGrid> = grid.map(Into::into).filter(|_| p.snap_to_frames);
     if within.is_empty() {
@@ -331,7 +362,7 @@ pub fn plan<G: Into<FrameGrid>>(
     let speech = intersection(speech, &[within]);
 
     // 1. Word cuts, out of the speech.
-    let mut cuts = p.word_cuts(words, language);
+    cuts.sort_by_key(|c| c.span);
     cuts.retain_mut(|c| match c.span.intersect(&within) {
         Some(s) => {
             c.span = s;

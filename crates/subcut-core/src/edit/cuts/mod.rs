@@ -39,6 +39,8 @@ pub enum Reason {
         /// The repeated copy's words as transcribed, joined by spaces (`I think`).
         word: String,
     },
+    /// Cut by hand in an edit list (`subcut cut --edit`): a ticked line or deleted words.
+    Edit,
 }
 
 impl Reason {
@@ -48,6 +50,7 @@ impl Reason {
             Reason::Silence => ReasonKind::Silence,
             Reason::Filler { .. } => ReasonKind::Filler,
             Reason::Repeat { .. } => ReasonKind::Repeat,
+            Reason::Edit => ReasonKind::Edit,
         }
     }
 }
@@ -61,6 +64,8 @@ pub enum ReasonKind {
     Filler,
     /// Repeats, whatever the words ([`Reason::Repeat`]).
     Repeat,
+    /// Cut by hand in an edit list ([`Reason::Edit`]).
+    Edit,
 }
 
 impl fmt::Display for Reason {
@@ -69,6 +74,7 @@ impl fmt::Display for Reason {
             Reason::Silence => f.write_str("silence"),
             Reason::Filler { word } => write!(f, "filler {word:?}"),
             Reason::Repeat { word } => write!(f, "repeat {word:?}"),
+            Reason::Edit => f.write_str("edit"),
         }
     }
 }
@@ -109,6 +115,31 @@ pub(crate) fn find_cuts(words: &[Word], mark: impl FnOnce(&mut Marks)) -> Vec<Re
         reason: &mut reason,
     });
     cut_spans(&w, &reason)
+}
+
+/// Why each word of `words` (sorted by `(start, end)`) goes, as the detectors `mark` decide:
+/// the per-word form of [`find_cuts`] (for the edit list, which shows and changes them).
+pub(crate) fn word_reasons(words: &[Word], mark: impl FnOnce(&mut Marks)) -> Vec<Option<Reason>> {
+    let w: Vec<&Word> = words.iter().collect();
+    debug_assert!(w
+        .windows(2)
+        .all(|p| (p[0].start, p[0].end) <= (p[1].start, p[1].end)));
+    let norm: Vec<String> = w.iter().map(|w| fillers::normalize(&w.text)).collect();
+    let mut reason: Vec<Option<Reason>> = vec![None; w.len()];
+    mark(&mut Marks {
+        words: &w,
+        norm: &norm,
+        reason: &mut reason,
+    });
+    reason
+}
+
+/// The removed spans of `words` (sorted by `(start, end)`) cut for `reason` (one per word;
+/// `None`: the word stays), by the rules of [`find_cuts`]: never into a kept word, a run of
+/// cut words as one stretch. Sorted.
+pub fn cuts_of_words(words: &[Word], reason: &[Option<Reason>]) -> Vec<Removed> {
+    let w: Vec<&Word> = words.iter().collect();
+    cut_spans(&w, reason)
 }
 
 fn cut_spans(w: &[&Word], reason: &[Option<Reason>]) -> Vec<Removed> {
