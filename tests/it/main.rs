@@ -12,6 +12,7 @@
 //! | [`golden`] | every subtitle and export format byte for byte against `fixtures/golden/` |
 //! | [`quantize`] | `model import --quantize` against whisper.cpp's own quantizer |
 //! | [`render`] | the cut renderer as a library, on media made on the fly |
+//! | [`retakes`] | an abandoned take cut (espeak-ng clip, tiny.en), `--retakes none`, `--max-pause` |
 //! | [`watch`] | `subcut watch` on a temporary folder |
 //!
 //! Run one area with `cargo test --release --test it cut::`. A regression test is named after
@@ -27,5 +28,6 @@ mod formats;
 mod golden;
 mod quantize;
 mod render;
+mod retakes;
 mod util;
 mod watch;
