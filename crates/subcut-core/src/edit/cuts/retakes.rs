@@ -607,6 +607,13 @@ mod tests {
             .find(|r| r.reason.kind() == crate::edit::cuts::ReasonKind::Retake)
             .expect("a retake removed");
         assert_eq!(retake.span, Span::new(words[0].start, words[5].end));
+        assert_eq!(
+            p.removed_by_reason()[&crate::edit::cuts::ReasonKind::Retake],
+            retake.span.duration()
+        );
+        assert!(p
+            .to_string()
+            .contains("cut   retake \"The first step is to record.\""));
         let cut = p.time_map().map_transcript(&t);
         let text = join_text(cut.words().map(|w| w.text.as_str()));
         assert_eq!(text, "The first step is to record your voice.");
