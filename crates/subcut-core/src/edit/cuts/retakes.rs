@@ -24,8 +24,11 @@
 //!    A list repeats its opening but not its items ("we need eggs, we need milk, we need
 //!    bread" differ in their last words), so a list is never a retake.
 //! 4. B goes on past A: a clause said again word for word is a refrain or a chorus ("never
-//!    give up, never give up") and stays. The exception is a sentence said again after an
-//!    abandoned attempt in between ("A B C D. A B. A B C D."): both earlier takes go.
+//!    give up, never give up") and stays. B goes on when A's match ends inside one of B's
+//!    clauses, or where B has a comma but A ended its sentence or trailed off into a pause
+//!    ("第一步是录音。第一步是录音，要找一个安静的房间。") and B's next clause is not A once
+//!    more. The exception is a sentence said again after an abandoned attempt in between
+//!    ("A B C D. A B. A B C D."): both earlier takes go.
 //! 5. B starts within [`RETAKE_MAX_GAP`] of A's end.
 //!
 //! With three or more attempts each one is compared with the nearest later clause that
@@ -126,11 +129,27 @@ struct Token {
     cjk: bool,
 }
 
-/// A clause: its words (indexes into the marks, in order) and their tokens.
+/// How a clause ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// A full stop, question or exclamation mark (or the end of the words): a finished
+    /// sentence.
+    Sentence,
+    /// A comma, semicolon, colon or dash: the sentence goes on.
+    Comma,
+    /// A pause without punctuation: trailing off.
+    Pause,
+}
+
+/// A clause: its words (indexes into the marks, in order), their tokens and how it ends.
 struct Clause {
     words: Vec<usize>,
     tokens: Vec<Token>,
+    end: End,
 }
+
+/// Punctuation that ends a sentence (the rest of [`CLAUSE_END`] ends a clause in one).
+const SENTENCE_END: &[char] = &['.', '!', '?', '…', '。', '！', '？'];
 
 /// The most clauses one abandoned take spans ("Today we look at, how to edit.").
 const MAX_TAKE_CLAUSES: usize = 4;
@@ -157,22 +176,18 @@ pub(crate) fn mark_retakes(m: &mut Marks) {
         let Some(k) = (e..n).find(|&k| !cut[k]) else {
             continue;
         };
-        let mut b: Vec<&Token> = Vec::new();
-        let mut b_ends = Vec::new();
-        for c in clauses[k..]
+        let retake: Vec<&Clause> = clauses[k..]
             .iter()
             .zip(&cut[k..])
             .take_while(|(_, &cut)| !cut)
-        {
-            b.extend(c.0.tokens.iter());
-            b_ends.push(b.len());
-        }
+            .map(|(c, _)| c)
+            .collect();
         // The longest take that matches.
         let mut a: Vec<&Token> = Vec::new();
         let mut found = None;
         for i in (e.saturating_sub(MAX_TAKE_CLAUSES)..e).rev() {
             a.splice(0..0, clauses[i].tokens.iter());
-            if is_take_of(&a, &b, &b_ends, k > e) {
+            if is_take_of(&a, clauses[e - 1].end, &retake, k > e) {
                 found = Some(i);
             }
         }
@@ -204,30 +219,37 @@ fn clauses(m: &Marks) -> Vec<Clause> {
     let mut cur = Clause {
         words: Vec::new(),
         tokens: Vec::new(),
+        end: End::Sentence,
     };
-    // Whether the last word seen (kept or not) ended a clause.
-    let mut ended = false;
+    // How the last word seen (kept or not) ended a clause, if it did.
+    let mut ended: Option<End> = None;
     let mut last_end: Option<Time> = None;
     for i in 0..w.len() {
         let kept = reason[i].is_none() && !norm[i].is_empty();
         if kept {
             let paused = last_end.is_some_and(|e| w[i].start - e >= CLAUSE_PAUSE);
-            if (ended || paused) && !cur.words.is_empty() {
+            let end = ended.or(paused.then_some(End::Pause));
+            if let (Some(end), false) = (end, cur.words.is_empty()) {
+                cur.end = end;
                 out.push(std::mem::replace(
                     &mut cur,
                     Clause {
                         words: Vec::new(),
                         tokens: Vec::new(),
+                        end: End::Sentence,
                     },
                 ));
             }
             cur.words.push(i);
             cur.tokens.extend(tokens(&norm[i]));
             last_end = Some(w[i].end);
-            ended = false;
+            ended = None;
         }
-        if w[i].text.trim_end().ends_with(CLAUSE_END) {
-            ended = true;
+        let text = w[i].text.trim_end();
+        if text.ends_with(SENTENCE_END) {
+            ended = Some(End::Sentence);
+        } else if text.ends_with(CLAUSE_END) && ended != Some(End::Sentence) {
+            ended = Some(End::Comma);
         }
     }
     if !cur.words.is_empty() {
@@ -304,44 +326,72 @@ fn ends_alike(a: &Token, b: &Token) -> bool {
     sub_cost(a, b) < 1.0 || (!a.cjk && a.text.chars().count() >= 2 && b.text.starts_with(&a.text))
 }
 
-/// Whether the clauses `a` are an abandoned take of the later clauses `b` (rules 1–4 of the
-/// module doc); `b_ends`: where `b`'s clauses end, in tokens; `repeated_ok`: an abandoned
-/// attempt lies between, so `b` may say `a` again without going on.
-fn is_take_of(a: &[&Token], b: &[&Token], b_ends: &[usize], repeated_ok: bool) -> bool {
+/// The edit distance of `a` to each prefix of `b` (the last row of the table over `a`).
+fn distances(a: &[&Token], b: &[&Token]) -> Vec<f64> {
+    let mut prev: Vec<f64> = (0..=b.len()).map(|j| j as f64).collect();
+    for (i, ta) in a.iter().enumerate() {
+        let mut row = vec![(i + 1) as f64; b.len() + 1];
+        for (j, tb) in b.iter().enumerate() {
+            row[j + 1] = (prev[j] + sub_cost(ta, tb))
+                .min(prev[j + 1] + 1.0)
+                .min(row[j] + 1.0);
+        }
+        prev = row;
+    }
+    prev
+}
+
+/// The edit distance a take of `n` tokens may have to its retake.
+fn allowed(n: usize) -> f64 {
+    (n as f64 / 4.0).max(0.5) + 1e-9
+}
+
+/// Whether the clauses `a` (the last of which ends as `a_end`) are an abandoned take of the
+/// later clauses `b` (rules 1–4 of the module doc); `repeated_ok`: an abandoned attempt lies
+/// between, so `b` may say `a` again without going on.
+fn is_take_of(a: &[&Token], a_end: End, b: &[&Clause], repeated_ok: bool) -> bool {
     let n = a.len();
     let min = if a.iter().any(|t| t.cjk) {
         MIN_TOKENS.1
     } else {
         MIN_TOKENS.0
     };
-    if n < min || b.is_empty() || sub_cost(a[0], b[0]) >= 1.0 {
+    let tokens: Vec<&Token> = b.iter().flat_map(|c| c.tokens.iter()).collect();
+    if n < min || tokens.is_empty() || sub_cost(a[0], tokens[0]) >= 1.0 {
         return false;
     }
-    // Edit distance of a against every prefix of b (row by row over a).
-    let m = b.len().min(n + 2);
-    let mut prev: Vec<f64> = (0..=m).map(|j| j as f64).collect();
-    for (i, ta) in a.iter().enumerate() {
-        let mut row = vec![(i + 1) as f64; m + 1];
-        for j in 0..m {
-            row[j + 1] = (prev[j] + sub_cost(ta, b[j]))
-                .min(prev[j + 1] + 1.0)
-                .min(row[j] + 1.0);
-        }
-        prev = row;
-    }
-    let allowed = (n as f64 / 4.0).max(0.5);
+    let m = tokens.len().min(n + 2);
+    let d = distances(a, &tokens[..m]);
     // The best prefix length: the cheapest, then the closest to a's length.
     let best = (n.saturating_sub(2).max(1)..=m)
-        .filter(|&len| prev[len] <= allowed + 1e-9)
-        .filter(|&len| ends_alike(a[n - 1], b[len - 1]))
+        .filter(|&len| d[len] <= allowed(n))
+        .filter(|&len| ends_alike(a[n - 1], tokens[len - 1]))
         .min_by(|&x, &y| {
-            prev[x]
-                .total_cmp(&prev[y])
+            d[x].total_cmp(&d[y])
                 .then(x.abs_diff(n).cmp(&y.abs_diff(n)))
         });
-    // The retake goes on past the take within a clause (a whole clause said again is a
-    // refrain), unless an abandoned attempt lies between.
-    best.is_some_and(|len| repeated_ok || !b_ends.contains(&len))
+    let Some(len) = best else {
+        return false;
+    };
+    if repeated_ok {
+        return true;
+    }
+    // Where b's clauses end, in tokens.
+    let mut ends = b.iter().scan(0, |at, c| {
+        *at += c.tokens.len();
+        Some(*at)
+    });
+    let Some(ci) = ends.position(|at| at == len) else {
+        return true; // the retake goes on past the take within a clause
+    };
+    // A whole clause said again is a refrain, unless it now goes on (a comma where the take
+    // ended the sentence or trailed off) into something new: not the take once more.
+    b[ci].end == End::Comma
+        && a_end != End::Comma
+        && b.get(ci + 1).is_some_and(|next| {
+            let next: Vec<&Token> = next.tokens.iter().collect();
+            distances(a, &next)[next.len()] > allowed(n)
+        })
 }
 
 #[cfg(test)]
@@ -420,6 +470,31 @@ mod tests {
             700,
         );
         assert_eq!(retakes(&w, "en"), ["the first step is to rec"]);
+    }
+
+    #[test]
+    fn a_retake_may_go_on_after_a_comma_where_the_take_stopped() {
+        let w = spoken(
+            "The first step is to record.| The first step is to record, then edit it.",
+            800,
+        );
+        assert_eq!(retakes(&w, "en"), ["The first step is to record."]);
+        let w = spoken(
+            "第一步是录音。| 第一步是录音，要 找 一个 安静 的 房间。",
+            800,
+        );
+        assert_eq!(retakes(&w, "zh"), ["第一步是录音。"]);
+        // But not where the take went on the same way (a song's lines, a refrain).
+        let w = spoken(
+            "Happy birthday to you,| happy birthday to you,| happy birthday dear Anna,| happy birthday to you.",
+            400,
+        );
+        assert!(retakes(&w, "en").is_empty(), "{:?}", retakes(&w, "en"));
+        let w = spoken(
+            "Never give up.| Never give up,| never give up.| Thank you.",
+            400,
+        );
+        assert!(retakes(&w, "en").is_empty(), "{:?}", retakes(&w, "en"));
     }
 
     #[test]
