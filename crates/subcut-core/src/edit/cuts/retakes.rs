@@ -176,10 +176,21 @@ pub(crate) fn mark_retakes(m: &mut Marks) {
         let Some(k) = (e..n).find(|&k| !cut[k]) else {
             continue;
         };
+        // As many of those as the longest take can match, and one more.
+        let need = clauses[e.saturating_sub(MAX_TAKE_CLAUSES)..e]
+            .iter()
+            .map(|c| c.tokens.len())
+            .sum::<usize>()
+            + 2;
+        let mut have = 0;
         let retake: Vec<&Clause> = clauses[k..]
             .iter()
             .zip(&cut[k..])
-            .take_while(|(_, &cut)| !cut)
+            .take_while(|(c, &cut)| {
+                let more = have < need + 1;
+                have += c.tokens.len();
+                !cut && more
+            })
             .map(|(c, _)| c)
             .collect();
         // The longest take that matches.
@@ -694,6 +705,111 @@ mod tests {
         assert_eq!(text, "The first step is to record your voice.");
         // Re-timed: the retake now starts within the margin of the cut's start.
         assert!(cut.words().next().unwrap().start <= Time::from_millis(150));
+    }
+
+    #[test]
+    fn retakes_on_random_speech_are_whole_earlier_takes() {
+        let mut rng = crate::testutil::Rng::new(0x7e7a_4e50_0000_0016);
+        let vocab = [
+            "the",
+            "first",
+            "step",
+            "is",
+            "to",
+            "record.",
+            "record,",
+            "your",
+            "voice",
+            "um,",
+            "I",
+            "I",
+            "我们",
+            "今天",
+            "录音。",
+            "第一步",
+            "是",
+            "好，",
+            "-",
+            "...",
+        ];
+        let mut found = 0;
+        for case in 0..500 {
+            let mut t = 0;
+            let mut texts: Vec<&str> = Vec::new();
+            let mut words: Vec<Word> = Vec::new();
+            for _ in 0..rng.below(60) {
+                // Now and then a restart: the last few words again.
+                let again = if rng.below(6) == 0 && texts.len() >= 6 {
+                    let k = 3 + rng.below(4) as usize;
+                    texts[texts.len() - k..].to_vec()
+                } else {
+                    vec![vocab[rng.below(vocab.len() as i64) as usize]]
+                };
+                for text in again {
+                    let len = 50 + rng.below(400);
+                    words.push(Word {
+                        text: text.into(),
+                        start: Time::from_millis(t),
+                        end: Time::from_millis(t + len),
+                        probability: 0.9,
+                    });
+                    texts.push(text);
+                    t += len + [0, 50, 350, 900, 11_000][rng.below(5) as usize];
+                }
+            }
+            let p = CutParams {
+                remove_repeats: rng.below(2) == 0,
+                ..CutParams::default()
+            };
+            let cuts = p.word_cuts(&words, "");
+            let off = CutParams {
+                retakes: Retakes::None,
+                ..p.clone()
+            };
+            let others = off.word_cuts(&words, "");
+            // The other cuts keep their words and reasons with retakes on (a cut may reach
+            // further, over the pause to a retake).
+            for o in &others {
+                assert!(
+                    cuts.iter().any(|c| c.reason == o.reason
+                        && c.span.start == o.span.start
+                        && c.span.end >= o.span.end),
+                    "case {case}: {o:?} lost"
+                );
+            }
+            // Each retake is followed by words starting the same way; the last words stay.
+            for c in cuts
+                .iter()
+                .filter(|c| matches!(c.reason, Reason::Retake { .. }))
+            {
+                found += 1;
+                let Reason::Retake { text } = &c.reason else {
+                    unreachable!()
+                };
+                let first = tokens(&crate::edit::cuts::fillers::normalize(
+                    text.split_whitespace().next().unwrap(),
+                ));
+                let later = words.iter().filter(|w| w.start >= c.span.end);
+                assert!(
+                    later.clone().any(|w| {
+                        let t = tokens(&crate::edit::cuts::fillers::normalize(&w.text));
+                        !t.is_empty() && !first.is_empty() && sub_cost(&t[0], &first[0]) < 1.0
+                    }),
+                    "case {case}: retake {text:?} and nothing after"
+                );
+            }
+            if let Some(last) = words.iter().rev().find(|w| !w.text.starts_with(['-', '.'])) {
+                assert!(
+                    !cuts
+                        .iter()
+                        .any(|c| matches!(c.reason, Reason::Retake { .. })
+                            && c.span.start <= last.start
+                            && last.end <= c.span.end),
+                    "case {case}: the last word is cut as a retake"
+                );
+            }
+        }
+        assert!(found > 100, "only {found} retake cuts in 500 cases");
     }
 
     #[test]
