@@ -21,7 +21,8 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 #    weights, venv for the tests' OpenTimelineIO readers; the ffmpeg CLI is what tests check
 #    outputs with; chromium plays rendered cuts and review pages in the tests).
 pkgs=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
-      libavdevice-dev clang libclang-dev cmake pkg-config ffmpeg fonts-noto-cjk espeak-ng chromium)
+      libavdevice-dev clang libclang-dev cmake pkg-config ffmpeg fonts-noto-cjk
+      espeak-ng chromium)  # speech the tests make on the fly; the browser they play cuts and pages in
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || pkgs+=(python3-pip)
 command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || pkgs+=(python3-venv)
 missing=()

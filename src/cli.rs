@@ -220,6 +220,19 @@ pub(crate) struct CutArgs {
     /// Also cut the first copy of immediately repeated words ("I I think").
     #[arg(long, help_heading = "Cutting")]
     pub(crate) remove_repeats: bool,
+    /// Retakes, a sentence started and said again: cut the abandoned takes and keep the last
+    /// complete one, or keep every take [default: keep-last].
+    #[arg(
+        long,
+        value_name = "MODE",
+        value_parser = choice(crate::edit::Retakes::ALL, |r| (r.name(), r.help())),
+        help_heading = "Cutting"
+    )]
+    pub(crate) retakes: Option<crate::edit::Retakes>,
+    /// Shorten each cut pause to this much quiet in all (e.g. 0.4s) instead of cutting it down
+    /// to the margins: the speech keeps its rhythm.
+    #[arg(long, allow_hyphen_values = true, value_name = "DURATION", value_parser = crate::edit::parse_duration, help_heading = "Cutting")]
+    pub(crate) max_pause: Option<crate::time::Time>,
     /// Cut on loudness alone: no transcription, no subtitle files, no filler or repeat cuts
     /// (the same job as auto-editor, and much faster than a captioned cut).
     #[arg(long, help_heading = "Cutting", conflicts_with_all = ["burn_in", "remove_repeats"])]
@@ -419,5 +432,39 @@ mod tests {
         );
         // How the flags go over a preset: commands/resolve.rs.
         assert!(Cli::try_parse_from(["subcut", "caption", "a.mp4", "--format", "doc"]).is_err());
+    }
+
+    #[test]
+    fn retake_and_pause_flags_parse() {
+        let cut = |args: &[&str]| {
+            let mut v = vec!["subcut", "cut", "a.mp4"];
+            v.extend(args);
+            Cli::try_parse_from(v).map(|cli| match cli.command {
+                Command::Cut(c) => (c.retakes, c.max_pause),
+                _ => panic!("not cut"),
+            })
+        };
+        assert_eq!(cut(&[]).unwrap(), (None, None));
+        assert_eq!(
+            cut(&["--retakes", "none", "--max-pause", "0.4s"]).unwrap(),
+            (
+                Some(crate::edit::Retakes::None),
+                Some(crate::time::Time::from_millis(400))
+            )
+        );
+        assert_eq!(
+            cut(&["--retakes=keep-last", "--max-pause", "350ms"]).unwrap(),
+            (
+                Some(crate::edit::Retakes::KeepLast),
+                Some(crate::time::Time::from_millis(350))
+            )
+        );
+        for bad in [
+            &["--retakes", "all"][..],
+            &["--max-pause", "-1s"],
+            &["--max-pause", "x"],
+        ] {
+            assert!(cut(bad).is_err(), "{bad:?}");
+        }
     }
 }

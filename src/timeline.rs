@@ -7,7 +7,8 @@
 //! │ waveform (min/max per column), removed time shaded pink             │
 //! │ speech lane: green where speech was detected                        │
 //! │ cut lane: red = silence, orange = filler word, purple = repetition, │
-//! │           teal = cut by hand in an edit list                        │
+//! │           teal = retake (an abandoned take)                          │
+//! │           yellow = cut by hand in an edit list                       │
 //! │ captions lane: alternating blues, one block per cue                  │
 //! └──────────────────────────────────────────────────────────────────────┘
 //! ```
@@ -31,7 +32,8 @@ pub(crate) fn colour(kind: ReasonKind) -> Rgb<u8> {
         ReasonKind::Silence => Rgb([215, 50, 50]),
         ReasonKind::Filler => Rgb([240, 150, 30]),
         ReasonKind::Repeat => Rgb([140, 70, 190]),
-        ReasonKind::Edit => Rgb([20, 140, 150]),
+        ReasonKind::Edit => Rgb([215, 185, 0]),
+        ReasonKind::Retake => Rgb([20, 150, 160]),
     }
 }
 const CUE_A: Rgb<u8> = Rgb([50, 110, 210]);
@@ -179,7 +181,17 @@ mod tests {
                 reason: Reason::Filler { word: "um".into() },
             },
             Removed {
-                span: Span::secs(4.2, 10.0),
+                span: Span::secs(4.2, 5.0),
+                reason: Reason::Silence,
+            },
+            Removed {
+                span: Span::secs(5.0, 6.0),
+                reason: Reason::Retake {
+                    text: "The first step".into(),
+                },
+            },
+            Removed {
+                span: Span::secs(6.0, 10.0),
                 reason: Reason::Silence,
             },
         ];
@@ -210,6 +222,20 @@ mod tests {
         assert_eq!(at(100, SPEECH_ROWS), LANE_BG);
         assert_eq!(at(100, CUT_ROWS), colour(ReasonKind::Silence));
         assert_eq!(at(310, CUT_ROWS), colour(ReasonKind::Filler));
+        assert_eq!(at(550, CUT_ROWS), colour(ReasonKind::Retake));
+        assert_eq!(at(650, CUT_ROWS), colour(ReasonKind::Silence));
+        // Every kind of cut has its own colour.
+        let kinds = [
+            ReasonKind::Silence,
+            ReasonKind::Filler,
+            ReasonKind::Repeat,
+            ReasonKind::Retake,
+        ];
+        for (i, a) in kinds.iter().enumerate() {
+            for b in &kinds[i + 1..] {
+                assert_ne!(colour(*a), colour(*b), "{a:?} and {b:?}");
+            }
+        }
         assert_eq!(at(250, CUT_ROWS), LANE_BG);
         assert_eq!(at(250, CUE_ROWS), CUE_A);
         assert_eq!(at(350, CUE_ROWS), CUE_B);

@@ -81,6 +81,12 @@ impl CutArgs {
         if self.remove_repeats {
             c.remove_repeats = true;
         }
+        if let Some(r) = self.retakes {
+            c.retakes = r;
+        }
+        if let Some(d) = self.max_pause {
+            c.max_pause = Some(d);
+        }
         if !self.export.is_empty() {
             p.export = self.export.clone();
         }
@@ -138,6 +144,9 @@ pub(super) fn effective_preset(args: &CaptionArgs, cut: Option<&CutArgs>) -> Res
     if let Some(c) = cut {
         if c.no_captions && c.fillers.as_ref().is_some_and(|f| !f.is_none()) {
             bail!("--fillers needs the transcript; it cannot go with --no-captions");
+        }
+        if c.no_captions && c.retakes == Some(crate::edit::Retakes::KeepLast) {
+            bail!("--retakes needs the transcript; it cannot go with --no-captions");
         }
         c.apply(&mut p);
     }

@@ -349,6 +349,8 @@ mod tests {
         p.captions = false;
         let without = CutJob::from_preset(&p, Some(TimelineOut::Beside), true);
         assert!(without.params.fillers.is_none() && !without.params.remove_repeats);
+        assert_eq!(p.cut.retakes, crate::edit::Retakes::KeepLast);
+        assert_eq!(without.params.retakes, crate::edit::Retakes::None);
         assert_eq!(without.params.threshold, p.cut.threshold);
         assert_eq!(without.params.min_silence, p.cut.min_silence);
         assert!(without.dry_run && without.timeline.is_some());

@@ -545,6 +545,10 @@ mod tests {
             ("margin_before", cut(|p| p.margin_before = NEG)),
             ("margin_after", cut(|p| p.margin_after = NEG)),
             ("min_clip", cut(|p| p.min_clip = NEG)),
+            (
+                "max_pause",
+                cut(|p| p.max_pause = Some(Time::from_millis(61_000))),
+            ),
             ("threshold", cut(|p| p.threshold = Threshold::Db(1.0))),
             ("fillers", cut(|p| p.fillers.words = vec!["...".into()])),
         ]);

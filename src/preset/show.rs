@@ -83,6 +83,7 @@ fn unset_meaning(path: &str) -> &'static str {
         "render.audio_bitrate" => "the encoder's default",
         "render.burn_in_style" => "[style] only",
         "render.aspect" => "the source's aspect ratio, not reframed",
+        "cut.max_pause" => "cut pauses keep their margins",
         _ => "the built-in behaviour",
     }
 }
@@ -148,6 +149,8 @@ mod tests {
         p.style.size = 0.1 + 40.0;
         p.cut.threshold = Threshold::Db(-42.5);
         p.cut.fillers = "en,you know,那个".parse().unwrap();
+        p.cut.retakes = crate::edit::Retakes::None;
+        p.cut.max_pause = Some(Time::from_millis(400));
         p.caption.initial_prompt = Some("Quote \" and \\ and\nnewline".into());
         p.caption.threads = Some(3);
         p.render.audio_bitrate = Some(96_000);

@@ -315,6 +315,7 @@ fn no_captions_cuts_on_loudness_alone_without_a_model() {
         &["--burn-in"][..],
         &["--remove-repeats"],
         &["--fillers", "en"],
+        &["--retakes", "keep-last"],
     ] {
         let out = subcut()
             .arg("cut")
@@ -333,6 +334,10 @@ fn bad_cut_settings_are_usage_errors() {
         ["--threshold", "+5dB"],
         ["--margin", "x"],
         ["--min-silence", "-1s"],
+        ["--max-pause", "-0.4s"],
+        ["--max-pause", "soon"],
+        ["--max-pause", "61s"],
+        ["--retakes", "keep-first"],
     ] {
         let out = subcut()
             .arg("cut")

@@ -14,6 +14,7 @@
 //! | [`render`] | the cut renderer as a library, on media made on the fly; `render::smart`: copied GOPs, exact frames, Chromium playback, fallbacks, peak memory |
 //! | [`reframe`] | issue 19: 9:16 and other aspects (crop, fit-blur, fit-pad), captions measured on the output frame, karaoke read by libass |
 //! | [`review`] | `subcut review` → edit the list → `cut --edit` → heard again; the review page in headless Chromium; refused lists |
+//! | [`retakes`] | an abandoned take cut (espeak-ng clip, tiny.en), `--retakes none`, `--max-pause` |
 //! | [`watch`] | `subcut watch` on a temporary folder |
 //!
 //! Run one area with `cargo test --release --test it cut::`. A regression test is named after
@@ -30,6 +31,7 @@ mod golden;
 mod quantize;
 mod reframe;
 mod render;
+mod retakes;
 mod review;
 mod util;
 mod watch;

@@ -3,7 +3,7 @@
 //! whisper; the caller measures speech ([`crate::analysis::detect`]) and transcribes first.
 //!
 //! ```text
-//! speech spans + transcript words ──plan()──▶ EditPlan { keep, removed (silence/filler/repeat) }
+//! speech spans + transcript words ──plan()──▶ EditPlan { keep, removed (silence/filler/repeat/retake) }
 //! EditPlan ──time_map()──▶ TimeMap: source → output time, captions re-timed (map_transcript)
 //! EditPlan ──export::render(Export::{Json, Edl, Fcpxml, Premiere, Otio})──▶ String (the caller writes it)
 //! ```
@@ -45,8 +45,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::time::Time;
 
-pub use cuts::FillerSet;
 pub(crate) use cuts::Reason;
+pub use cuts::{FillerSet, Retakes};
 pub use plan::{plan, plan_with_cuts, CutParams, EditPlan, WordCut, WORD_CUTS};
 pub use timemap::{Piece, TimeMap};
 
@@ -306,6 +306,13 @@ pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Er
         ))),
         Raw::Text(t) => parse_duration(&t).map_err(serde::de::Error::custom),
     }
+}
+
+/// Serde helper: an optional duration ([`de_duration`]), `null` for none.
+pub(crate) fn de_opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "de_duration")] Time);
+    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
 }
 
 #[cfg(test)]

@@ -2,14 +2,20 @@
 //!
 //! [`plan()`] turns measured speech and the transcript's words into kept spans:
 //!
-//! 1. Filler and repeat words ([`super::cuts`]) are cut out of the speech, each at its own
+//! 1. Filler, repeat and retake words ([`super::cuts`]) are cut out of the speech, each at its own
 //!    word bounds, never into a word that stays.
 //! 2. Silences shorter than `min_silence` (between speech, and at the start and end) stay.
 //! 3. Pieces of speech shorter than `min_clip` are dropped (clicks, breaths), unless a
 //!    transcribed word lies in them: no word is lost to `min_clip`.
 //! 4. Each piece is widened by `margin_before` / `margin_after` (inside the media), the filler
 //!    cuts are taken out again (a margin never brings a filler back), and leftover slivers of
-//!    pure margin shorter than `min_clip` are dropped.
+//!    pure margin shorter than `min_clip` are dropped. With `max_pause`, a pause that is cut
+//!    keeps `max_pause` of quiet in all instead of the two margins, split around the join in
+//!    the margins' proportion (a pause no longer than `max_pause` stays whole; the media's
+//!    start and end keep their margins): the rhythm of the speech survives the cut. Cut words
+//!    inside the pause still go, so the quiet kept is at most `max_pause` (plus up to a frame
+//!    at each edge from step 5). Pauses shorter than `min_silence` are never cut (step 2),
+//!    whatever `max_pause` says.
 //! 5. With a frame rate, every kept span is widened outwards onto the frame grid, so audio and
 //!    video cut at the same instants and no speech is lost to rounding (at most one frame of
 //!    a removed span survives next to a cut).
@@ -22,10 +28,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::cuts::{fillers, find_cuts, repeats, FillerSet, Marks, ReasonKind, Removed};
+use super::cuts::{
+    fillers, find_cuts, repeats, retakes, FillerSet, Marks, ReasonKind, Removed, Retakes,
+};
 use super::timemap::TimeMap;
 use super::Reason;
-use super::{de_duration, FrameGrid};
+use super::{de_duration, de_opt_duration, FrameGrid};
 use crate::analysis::{SpeechParams, Threshold};
 use crate::config::InvalidField;
 use crate::time::{intersection, invert, normalize, pad, total, Span, Time};
@@ -54,6 +62,12 @@ pub struct CutParams {
     pub fillers: FillerSet,
     /// Cut the first copy of immediately repeated words ("I I think").
     pub remove_repeats: bool,
+    /// Cut abandoned takes of a sentence said again, keeping the last ([`Retakes`]).
+    pub retakes: Retakes,
+    /// Cut pauses keep this much quiet in all instead of their margins; `None`: the margins
+    /// (see [`plan()`]).
+    #[serde(deserialize_with = "de_opt_duration")]
+    pub max_pause: Option<Time>,
     /// Put cuts on the video's frame grid.
     pub snap_to_frames: bool,
 }
@@ -68,6 +82,8 @@ impl Default for CutParams {
             min_clip: Time::from_millis(300),
             fillers: FillerSet::auto(),
             remove_repeats: false,
+            retakes: Retakes::KeepLast,
+            max_pause: None,
             snap_to_frames: true,
         }
     }
@@ -87,7 +103,8 @@ pub struct WordCut {
     mark: fn(&mut Marks, &str, &CutParams),
 }
 
-/// Every word-based cut, in the order they mark words (a filler is never also a repeat).
+/// Every word-based cut, in the order they mark words (a filler is never also a repeat, and
+/// a retake's fillers and stutters keep their own reasons).
 pub const WORD_CUTS: &[WordCut] = &[
     WordCut {
         name: "fillers",
@@ -100,6 +117,12 @@ pub const WORD_CUTS: &[WordCut] = &[
         enabled: |p| p.remove_repeats,
         disable: |p| p.remove_repeats = false,
         mark: |m, _, _| repeats::mark_repeats(m),
+    },
+    WordCut {
+        name: "retakes",
+        enabled: |p| p.retakes == Retakes::KeepLast,
+        disable: |p| p.retakes = Retakes::None,
+        mark: |m, _, _| retakes::mark_retakes(m),
     },
 ];
 
@@ -150,6 +173,9 @@ impl CutParams {
         check("margin_before", self.margin_before, 60)?;
         check("margin_after", self.margin_after, 60)?;
         check("min_clip", self.min_clip, 3600)?;
+        if let Some(m) = self.max_pause {
+            check("max_pause", m, 60)?;
+        }
         if let Threshold::Db(d) = self.threshold {
             if !(-100.0..=0.0).contains(&d) {
                 return Err(InvalidField::new(
@@ -314,6 +340,41 @@ fn subtract(a: &[Span], b: &[Span], within: Span) -> Vec<Span> {
     intersection(a, &invert(b, within))
 }
 
+/// Widens `pieces` (sorted, disjoint) as [`plan()`] does with `max_pause`: each pause
+/// between two pieces keeps at most `max` of quiet in all, split before and after the join
+/// as the margins are (`margin_after : margin_before`; half and half when both are 0); a
+/// pause no longer than `max` is kept whole. The first and last piece keep their margins
+/// towards the start and end of the media.
+fn pad_pauses(pieces: &[Span], p: &CutParams, max: Time, within: Span) -> Vec<Span> {
+    let (mb, ma) = (p.margin_before.0 as i128, p.margin_after.0 as i128);
+    // The quiet kept after the earlier piece of a pause of `max` or more.
+    let after = if mb + ma == 0 {
+        Time(max.0 / 2)
+    } else {
+        Time((max.0 as i128 * ma / (ma + mb)) as i64)
+    };
+    let before = max - after;
+    let n = pieces.len();
+    let widened: Vec<Span> = pieces
+        .iter()
+        .enumerate()
+        .filter_map(|(k, s)| {
+            let lead = match k {
+                0 => p.margin_before,
+                _ if s.start - pieces[k - 1].end <= max => s.start - pieces[k - 1].end,
+                _ => before,
+            };
+            let tail = match k + 1 {
+                k1 if k1 == n => p.margin_after,
+                k1 if pieces[k1].start - s.end <= max => pieces[k1].start - s.end,
+                _ => after,
+            };
+            Span::new(s.start - lead, s.end + tail).intersect(&within)
+        })
+        .collect();
+    normalize(&widened)
+}
+
 /// Plans the cut of a source of `duration` from its `speech` spans (from
 /// [`crate::analysis::detect`] with [`CutParams::speech_params`]) and its transcript's
 /// `words` in `language` (for fillers and repeats; may be empty). With a video frame `grid`
@@ -406,8 +467,12 @@ pub fn plan_with_cuts<G: Into<FrameGrid>>(
     // The speech that survives: never cut below.
     let speech_kept = intersection(&soft, &bridged);
 
-    // 4. Margins, fillers out again, slivers of margin dropped.
-    let padded = pad(&bridged, p.margin_before, p.margin_after, within);
+    // 4. Margins (or pauses shortened to max_pause), word cuts out again, slivers of margin
+    //    dropped.
+    let padded = match p.max_pause {
+        None => pad(&bridged, p.margin_before, p.margin_after, within),
+        Some(max) => pad_pauses(&bridged, p, max, within),
+    };
     let mut keep = subtract(&padded, &cut_spans, within);
     keep.retain(|s| s.duration() >= p.min_clip || overlaps_any(&speech_kept, *s));
 
@@ -443,6 +508,12 @@ mod tests {
         }
         assert_eq!(off.min_silence, on.min_silence);
         assert_eq!(off.margin_before, on.margin_before);
+        assert_eq!(off.retakes, Retakes::None);
+        assert_eq!(
+            CutParams::default().retakes,
+            Retakes::KeepLast,
+            "on by default"
+        );
     }
     use crate::edit::FrameRate;
     use crate::time::merge_gaps;
@@ -564,6 +635,82 @@ mod tests {
                 (ReasonKind::Filler, Time::from_millis(400)),
             ])
         );
+    }
+
+    #[test]
+    fn max_pause_shortens_pauses_instead_of_cutting_them_to_the_margins() {
+        let d = Time::from_millis(9000);
+        let speech = [
+            ms(1000, 2000),
+            ms(4000, 5000),
+            ms(5300, 6000),
+            ms(8000, 8500),
+        ];
+        let with = |max: Option<i64>| CutParams {
+            min_silence: Time::from_millis(250),
+            max_pause: max.map(Time::from_millis),
+            ..CutParams::default()
+        };
+        // The quiet kept in each pause between speech.
+        let quiet = |keep: &[Span]| -> Vec<i64> {
+            speech
+                .windows(2)
+                .map(|w| total(&intersection(keep, &[Span::new(w[0].end, w[1].start)])).as_micros())
+                .collect()
+        };
+        // The margins: 0.15 s before, 0.2 s after; the 0.3 s pause is cut to its margins
+        // (0.35 s > 0.3 s: kept whole).
+        let margins = plan(d, &speech, &[], "en", &with(None), None::<FrameGrid>);
+        assert_eq!(
+            margins.keep,
+            vec![ms(850, 2200), ms(3850, 6200), ms(7850, 8700)]
+        );
+        // 0.4 s per pause, split 200 : 150 like the margins; the 0.3 s pause is untouched;
+        // the start and the end keep their margins.
+        let p = plan(d, &speech, &[], "en", &with(Some(400)), None::<FrameGrid>);
+        let (a, b) = (Time::from_micros(228_571), Time::from_micros(171_429));
+        let t = |ms: i64| Time::from_millis(ms);
+        assert_eq!(
+            p.keep,
+            vec![
+                Span::new(t(850), t(2000) + a),
+                Span::new(t(4000) - b, t(6000) + a),
+                Span::new(t(8000) - b, t(8700)),
+            ]
+        );
+        assert_eq!(quiet(&p.keep), [400_000, 300_000, 400_000]);
+        // Longer than both margins together, or shorter: max_pause is the total.
+        let p = plan(d, &speech, &[], "en", &with(Some(100)), None::<FrameGrid>);
+        assert_eq!(quiet(&p.keep), [100_000, 100_000, 100_000]);
+        let p = plan(d, &speech, &[], "en", &with(Some(0)), None::<FrameGrid>);
+        assert_eq!(
+            p.keep,
+            vec![
+                ms(850, 2000),
+                ms(4000, 5000),
+                ms(5300, 6000),
+                ms(8000, 8700)
+            ]
+        );
+        // Half and half without margins; a cut filler inside a pause still goes.
+        let mut bare_max = bare();
+        bare_max.max_pause = Some(Time::from_millis(600));
+        bare_max.min_silence = Time::from_millis(250);
+        bare_max.fillers = FillerSet::auto();
+        let words = [
+            word("So", 1000, 2000),
+            word("um", 2100, 2500),
+            word("yes", 4000, 5000),
+        ];
+        let sp = [ms(1000, 2000), ms(2100, 2500), ms(4000, 5000)];
+        let p = plan(d, &sp, &words, "en", &bare_max, None::<FrameGrid>);
+        assert_eq!(p.keep, vec![ms(1000, 2100), ms(3700, 5000)]);
+        // On the frame grid, a frame at most at each edge of the join.
+        let r = FrameGrid::from(FrameRate::new(25, 1).unwrap());
+        let p = plan(d, &speech, &[], "en", &with(Some(400)), Some(r));
+        for q in quiet(&p.keep) {
+            assert!(q <= 400_000 + 2 * 40_000, "{q}");
+        }
     }
 
     #[test]
@@ -724,6 +871,8 @@ mod tests {
                 .parse()
                 .unwrap(),
             remove_repeats: rng.below(2) == 0,
+            retakes: [Retakes::KeepLast, Retakes::None][rng.below(2) as usize],
+            max_pause: (rng.below(3) == 0).then(|| pick(rng, 900)),
             snap_to_frames: rng.below(3) > 0,
             ..CutParams::default()
         };
@@ -806,8 +955,30 @@ mod tests {
                     }
                 }
             }
-            // Speech long enough to count is kept, with its margins, cuts aside.
             let soft = subtract(&speech, &cut_spans, within);
+            if let Some(max) = p.max_pause {
+                // A pause that is cut keeps at most max_pause of quiet (or min_silence, for a
+                // pause that was too short to cut but has a cut word in it), but for a frame
+                // at each edge of a kept span.
+                let spoken = intersection(&soft, &pl.keep);
+                for pair in spoken.windows(2) {
+                    let pause = Span::new(pair[0].end, pair[1].start);
+                    let kept = intersection(&pl.keep, &[pause]);
+                    if kept == vec![pause] {
+                        continue; // nothing removed: not a join
+                    }
+                    let slack = Time(2 * frame.0 * (kept.len() as i64 + 1));
+                    assert!(
+                        total(&kept) <= max.max(p.min_silence) + slack,
+                        "case {case}: pause {pause} keeps {} > {max}: {:?}",
+                        total(&kept),
+                        pl.keep
+                    );
+                }
+                continue;
+            }
+            // Speech long enough to count is kept, with its margins, cuts aside.
+
             let long = merge_gaps(&soft, p.min_silence.max(Time(1)) - Time(1));
             for s in long.iter().filter(|s| s.duration() >= p.min_clip) {
                 let want = pad(&[*s], p.margin_before, p.margin_after, within);
@@ -834,6 +1005,8 @@ mod tests {
             let (d, speech, words, mut p, fps) = random_case(&mut rng);
             p.margin_before = Time::ZERO;
             p.margin_after = Time::ZERO;
+            // A kept pause looks like speech to a second plan, which may then keep more.
+            p.max_pause = None;
             let once = plan(d, &speech, &words, "", &p, fps);
             // The kept spans as speech, the same words: nothing more to cut.
             let twice = plan(d, &once.keep, &words, "", &p, fps);

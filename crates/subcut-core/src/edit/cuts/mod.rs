@@ -1,5 +1,5 @@
 //! Why parts of a recording go: the [`Reason`] of every removed span, and the detectors that
-//! find cuts in the transcript's words (`fillers`, `repeats`). Silence is not found here: it
+//! find cuts in the transcript's words (`fillers`, `repeats`, `retakes`). Silence is not found here: it
 //! is what the plan leaves between speech.
 //!
 //! A detector is a `mark` function over [`Marks`] (the words in time order and what earlier
@@ -13,6 +13,7 @@
 
 pub(crate) mod fillers;
 pub(crate) mod repeats;
+pub(crate) mod retakes;
 
 use std::fmt;
 
@@ -22,6 +23,7 @@ use crate::time::{Span, Time};
 use crate::transcript::Word;
 
 pub use fillers::FillerSet;
+pub use retakes::Retakes;
 
 /// Why a span was removed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +43,11 @@ pub enum Reason {
     },
     /// Cut by hand in an edit list (`subcut cut --edit`): a ticked line or deleted words.
     Edit,
+    /// An abandoned take of a sentence that is said again ([`retakes`]).
+    Retake {
+        /// The take's words as transcribed, joined (`The first step is to record.`).
+        text: String,
+    },
 }
 
 impl Reason {
@@ -51,6 +58,7 @@ impl Reason {
             Reason::Filler { .. } => ReasonKind::Filler,
             Reason::Repeat { .. } => ReasonKind::Repeat,
             Reason::Edit => ReasonKind::Edit,
+            Reason::Retake { .. } => ReasonKind::Retake,
         }
     }
 }
@@ -66,6 +74,8 @@ pub enum ReasonKind {
     Repeat,
     /// Cut by hand in an edit list ([`Reason::Edit`]).
     Edit,
+    /// Abandoned takes ([`Reason::Retake`]).
+    Retake,
 }
 
 impl fmt::Display for Reason {
@@ -75,6 +85,7 @@ impl fmt::Display for Reason {
             Reason::Filler { word } => write!(f, "filler {word:?}"),
             Reason::Repeat { word } => write!(f, "repeat {word:?}"),
             Reason::Edit => f.write_str("edit"),
+            Reason::Retake { text } => write!(f, "retake {text:?}"),
         }
     }
 }

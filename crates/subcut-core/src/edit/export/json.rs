@@ -12,7 +12,9 @@
 //!   "params": { … } }
 //! ```
 //! Times are seconds; frames count from 0 at `fps`; `end`/`end_frame` are exclusive. A
-//! source with an embedded start timecode has it as `timecode` (the label of frame 0).
+//! source with an embedded start timecode has it as `timecode` (the label of frame 0). A
+//! removed span's `reason` is `silence`, `filler` or `repeat` (with the `word`), or `retake`
+//! (with the abandoned take's `text`).
 
 use serde::Serialize;
 
