@@ -5,7 +5,8 @@
 //!    collapse recogniser loops (the same segment text over and over).
 //! 2. Cue boundaries are chosen by dynamic programming over word positions: every cue must
 //!    fit its lines, last at most `max_duration` and never span a pause longer than
-//!    `max_pause_in_cue`; among those, the cheapest set of breaks wins (sentence end <
+//!    `max_pause_in_cue` (between its words' times, or between the measured speech spans
+//!    its words lie on: [`placement::side`]); among those, the cheapest set of breaks wins (sentence end <
 //!    pause < clause punctuation < before a linking word < anywhere), with soft costs for
 //!    reading speed, short flashes and internal pauses.
 //! 3. Timing: a cue starts at its first word's onset (minus `lead_frames`), ends up to
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::layout::{self, is_clause_end, is_linking_word, is_sentence_end};
 use super::Cue;
 use crate::config::InvalidField;
+use crate::placement;
 use crate::time::{Span, Time};
 use crate::transcript::{Transcript, Word};
 
@@ -164,7 +166,13 @@ pub fn segment(t: &Transcript, speech: &[Span], rules: &SegmentRules, media_end:
     let words = clean_words(t, speech, media_end);
     let cjk = is_cjk_language(&t.language) || layout::is_cjk_text(&t.text());
     let limits = rules.limits(cjk);
-    let groups = choose_cues(&words, rules, &limits);
+    // Which measured speech span each word is on: no cue holds words from both sides of a
+    // pause of `max_pause_in_cue` or more, whatever the words' own times say.
+    let sides: Vec<Option<usize>> = words
+        .iter()
+        .map(|w| placement::side(Span::new(w.start, w.end), speech))
+        .collect();
+    let groups = choose_cues(&words, &sides, speech, rules, &limits);
     time_cues(&words, &groups, rules, &limits, media_end)
 }
 
@@ -265,11 +273,23 @@ fn spread(text: &str, start: Time, end: Time) -> Vec<Word> {
         .collect()
 }
 
-/// How good a cue end after word `i` is (lower is better).
-fn break_cost(words: &[Word], i: usize, rules: &SegmentRules) -> f32 {
-    let Some(next) = words.get(i + 1) else {
+/// The pause between words `i` and `i + 1`: the measured one between the speech spans they
+/// lie on when both lie on speech (none inside one span: a gap whisper leaves between two
+/// words of continuous speech is a timing error), else the gap between their times.
+fn pause_after(words: &[Word], sides: &[Option<usize>], speech: &[Span], i: usize) -> Time {
+    match (sides[i], sides.get(i + 1).copied().flatten()) {
+        (Some(x), Some(y)) => placement::longest_pause_between(speech, x, y),
+        _ => words
+            .get(i + 1)
+            .map_or(Time::ZERO, |n| n.start - words[i].end),
+    }
+}
+
+/// How good a cue end after word `i` is (lower is better); `pause` is the pause after it.
+fn break_cost(words: &[Word], i: usize, pause: Time, rules: &SegmentRules) -> f32 {
+    if i + 1 >= words.len() {
         return 0.0;
-    };
+    }
     let w = &words[i];
     let last = w
         .text
@@ -277,14 +297,13 @@ fn break_cost(words: &[Word], i: usize, rules: &SegmentRules) -> f32 {
         .chars()
         .last()
         .unwrap_or(' ');
-    let gap = next.start - w.end;
     if is_sentence_end(last) {
         0.0
-    } else if gap >= rules.pause_break {
+    } else if pause >= rules.pause_break {
         0.3
     } else if is_clause_end(last) {
         0.8
-    } else if is_linking_word(&next.text) {
+    } else if is_linking_word(&words[i + 1].text) {
         2.0
     } else {
         4.0
@@ -292,12 +311,23 @@ fn break_cost(words: &[Word], i: usize, rules: &SegmentRules) -> f32 {
 }
 
 /// The word ranges `[a, b)` of each cue.
-fn choose_cues(words: &[Word], rules: &SegmentRules, lim: &Limits) -> Vec<(usize, usize)> {
+fn choose_cues(
+    words: &[Word],
+    sides: &[Option<usize>],
+    speech: &[Span],
+    rules: &SegmentRules,
+    lim: &Limits,
+) -> Vec<(usize, usize)> {
     let n = words.len();
     if n == 0 {
         return Vec::new();
     }
-    let brk: Vec<f32> = (0..n).map(|i| break_cost(words, i, rules)).collect();
+    let pause: Vec<Time> = (0..n)
+        .map(|i| pause_after(words, sides, speech, i))
+        .collect();
+    let brk: Vec<f32> = (0..n)
+        .map(|i| break_cost(words, i, pause[i], rules))
+        .collect();
     // best[j]: cheapest segmentation of words[..j].
     let mut best = vec![(f32::INFINITY, 0usize); n + 1];
     best[0] = (0.0, 0);
@@ -311,10 +341,10 @@ fn choose_cues(words: &[Word], rules: &SegmentRules, lim: &Limits) -> Vec<(usize
             let w = &words[b - 1];
             if b > a + 1 {
                 let gap = w.start - words[b - 2].end;
-                if gap >= rules.max_pause_in_cue {
+                if gap >= rules.max_pause_in_cue || pause[b - 2] >= rules.max_pause_in_cue {
                     break;
                 }
-                if gap >= rules.pause_break {
+                if pause[b - 2] >= rules.pause_break {
                     internal += 3.0;
                 }
                 let prev_last = words[b - 2].text.chars().last().unwrap_or(' ');
@@ -563,6 +593,33 @@ mod tests {
             "lingers 10 frames at 24 fps"
         );
         assert_eq!(cues[1].start, Time::from_millis(4_036));
+    }
+
+    /// A word whose times straddle a measured pause (here without punctuation to tell) is in
+    /// the cue of the speech it mostly lies on, never in the cue before the pause.
+    #[test]
+    fn a_word_straddling_a_long_pause_stays_on_its_side() {
+        let mut words = said("the cat sat on the mat in the sun", 0.8, 2.836);
+        words.push(w("we", 2.84, 4.3));
+        words.extend(said("like to walk to the park", 4.3, 6.5));
+        let speech = [Span::secs(0.79, 2.85), Span::secs(4.03, 6.55)];
+        let t = transcript("en", words);
+        let cues = segment(
+            &t,
+            &speech,
+            &SegmentRules::default(),
+            Time::from_secs_f64(15.0),
+        );
+        assert_eq!(
+            texts(&cues),
+            [
+                "the cat sat on the mat in the sun",
+                "we like to walk to the park"
+            ]
+        );
+        // Without the measured speech only the words' own gaps count: one cue across the pause.
+        let blind = segment(&t, &[], &SegmentRules::default(), Time::from_secs_f64(15.0));
+        assert!(texts(&blind)[0].contains("sun we"), "{:?}", texts(&blind));
     }
 
     #[test]
