@@ -16,6 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::layout::{self, is_clause_end, is_linking_word, is_sentence_end};
+use super::punctuation::{self, Punctuation};
 use super::Cue;
 use crate::config::InvalidField;
 use crate::placement;
@@ -50,6 +51,9 @@ pub struct SegmentRules {
     pub pause_break: Time,
     /// A cue never spans a pause this long.
     pub max_pause_in_cue: Time,
+    /// How punctuation is written: full-width in Chinese sentences (the default), as the
+    /// recogniser wrote it, or the creator style (see [`super::punctuation`]).
+    pub punctuation: Punctuation,
 }
 
 impl Default for SegmentRules {
@@ -66,6 +70,7 @@ impl Default for SegmentRules {
             linger_frames: 10.0,
             pause_break: Time::from_millis(500),
             max_pause_in_cue: Time::from_millis(1_000),
+            punctuation: Punctuation::default(),
         }
     }
 }
@@ -163,7 +168,10 @@ fn is_cjk_language(lang: &str) -> bool {
 /// Cues from a transcript. `speech` (measured speech spans, may be empty) lets words far
 /// from any speech be dropped as hallucinations.
 pub fn segment(t: &Transcript, speech: &[Span], rules: &SegmentRules, media_end: Time) -> Vec<Cue> {
-    let words = clean_words(t, speech, media_end);
+    let mut words = clean_words(t, speech, media_end);
+    if rules.punctuation != Punctuation::Keep {
+        punctuation::full_width_words(&mut words);
+    }
     let cjk = is_cjk_language(&t.language) || layout::is_cjk_text(&t.text());
     let limits = rules.limits(cjk);
     // Which measured speech span each word is on: no cue holds words from both sides of a
@@ -415,8 +423,18 @@ fn time_cues(
     for (k, &(a, b)) in groups.iter().enumerate() {
         let text_words: Vec<&str> = words[a..b].iter().map(|w| w.text.as_str()).collect();
         let text = layout::join(&text_words);
-        let lines = layout::layout(&text, lim.max_line_chars, lim.max_lines)
+        let mut lines = layout::layout(&text, lim.max_line_chars, lim.max_lines)
             .map_or_else(|| vec![text.clone()], |(l, _)| l);
+        if rules.punctuation == Punctuation::Creator {
+            lines = lines
+                .iter()
+                .map(|l| punctuation::creator_line(l))
+                .filter(|l| !l.is_empty())
+                .collect();
+            if lines.is_empty() {
+                continue; // nothing but commas and full stops
+            }
+        }
         let mut start = starts[k];
         if let Some(prev) = cues.last() {
             start = start.max(prev.end + gap).max(prev.end);
@@ -647,6 +665,61 @@ mod tests {
         )
         .iter()
         .all(|v| v.rule == "reading-speed"));
+    }
+
+    /// whisper's ASCII marks in Chinese, by punctuation style: full-width (the default) in
+    /// the Chinese sentences only, as written (keep), and the creator style after layout.
+    #[test]
+    fn punctuation_styles() {
+        let text = "大家好, 我的 名字 是 小明. 我 用 iPhone 15, 很好! It works, really. 对吗? 我们 今天 来 讨论 一下, 如何 把 视频 剪 得 更 紧凑 一些.";
+        let words: Vec<Word> = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, t)| w(t, 0.5 + i as f64 * 0.3, 0.5 + i as f64 * 0.3 + 0.28))
+            .collect();
+        let t = transcript("zh", words);
+        let run = |p: Punctuation, lines: usize| {
+            let rules = SegmentRules {
+                punctuation: p,
+                max_lines: lines,
+                max_cps: Some(30.0),
+                ..SegmentRules::default()
+            };
+            segment(&t, &[], &rules, Time::from_secs_f64(30.0))
+        };
+        let all = |c: &[Cue]| {
+            c.iter()
+                .map(|c| c.text.replace('\n', "|"))
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let full = all(&run(Punctuation::FullWidth, 2));
+        assert_eq!(
+            full,
+            "大家好，我的名字是小明。/我用iPhone 15，很好！/It works,|really./对吗？我们今天来讨论一下，|如何把视频剪得更紧凑一些。"
+        );
+        let keep = all(&run(Punctuation::Keep, 2));
+        assert!(
+            keep.contains("大家好,我的") && keep.contains("15,很好!"),
+            "{keep}"
+        );
+        let creator = run(Punctuation::Creator, 1);
+        for c in &creator {
+            assert!(!c.text.ends_with(['，', '。']), "{c:?}");
+            assert!(!c.text.contains(['\n']), "one line: {c:?}");
+            assert!(layout::width(&c.text, true) <= 16.0, "{c:?}");
+        }
+        let creator = all(&creator);
+        assert!(!creator.contains(['，', '。']), "{creator}");
+        assert!(creator.contains("大家好 我的名字是小明"), "{creator}");
+        assert!(
+            creator.contains("很好！") && creator.contains("对吗？"),
+            "{creator}"
+        );
+        assert!(
+            creator.contains("It works,") && creator.contains("really."),
+            "English keeps its own: {creator}"
+        );
     }
 
     #[test]
