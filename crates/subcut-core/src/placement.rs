@@ -60,7 +60,8 @@ pub struct Rough {
     pub after: Boundary,
 }
 
-/// What the text says about the place after a word.
+/// What the text says about the place after a word, strongest first (`min` of two
+/// boundaries is the stronger).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Boundary {
     /// The word ends a sentence (`.?!。？！…`).
@@ -201,8 +202,8 @@ pub fn assign(words: &[Rough], speech: &[Span]) -> Vec<Option<usize>> {
 /// the module documentation). `out` is a monotonic assignment.
 fn rejoin_fragments(words: &[Rough], spans: &[(f64, f64)], out: &mut [Option<usize>]) {
     let on: Vec<usize> = (0..words.len()).filter(|&i| out[i].is_some()).collect();
-    for p in on.windows(2) {
-        let (i, j) = (p[0], p[1]); // consecutive assigned words
+    for x in 0..on.len().saturating_sub(1) {
+        let (i, j) = (on[x], on[x + 1]); // consecutive assigned words
         let (Some(k), Some(kn)) = (out[i], out[j]) else {
             continue;
         };
@@ -213,12 +214,12 @@ fn rejoin_fragments(words: &[Rough], spans: &[(f64, f64)], out: &mut [Option<usi
             continue; // the pause falls where the text has a boundary: nothing stranded
         }
         // The words on span k since the last sentence end before the pause.
-        let head: Vec<usize> = on
+        let head: Vec<usize> = on[..=x]
             .iter()
             .copied()
-            .filter(|&h| h <= i && out[h] == Some(k))
             .rev()
-            .take_while(|&h| h == i || words[h].after != Boundary::Sentence)
+            .take_while(|&h| out[h] == Some(k) && (h == i || words[h].after != Boundary::Sentence))
+            .take(FRAGMENT_WORDS + 1)
             .collect();
         let head_starts_sentence = head
             .last()
@@ -236,10 +237,10 @@ fn rejoin_fragments(words: &[Rough], spans: &[(f64, f64)], out: &mut [Option<usi
             continue;
         }
         // The words on span kn up to the next sentence end, when one comes soon.
-        let tail: Vec<usize> = on
+        let tail: Vec<usize> = on[x + 1..]
             .iter()
             .copied()
-            .filter(|&t| t >= j && out[t] == Some(kn))
+            .take_while(|&t| out[t] == Some(kn))
             .scan(false, |done, t| {
                 if *done {
                     return None;
@@ -247,6 +248,7 @@ fn rejoin_fragments(words: &[Rough], spans: &[(f64, f64)], out: &mut [Option<usi
                 *done = words[t].after == Boundary::Sentence;
                 Some(t)
             })
+            .take(FRAGMENT_WORDS + 1)
             .collect();
         let tail_ends_sentence = tail
             .last()
@@ -279,7 +281,7 @@ fn candidates(w: &Rough, spans: &[(f64, f64)]) -> Vec<(usize, f64)> {
     let in_pause = if len > 0.0 {
         overlap < len / 2.0
     } else {
-        !spans.iter().any(|s| s.0 <= mid && mid < s.1)
+        !spans[lo..hi].iter().any(|s| s.0 <= mid && mid < s.1)
     };
     let after_pause = spans.partition_point(|s| s.1 <= mid);
     let around = |k: usize| in_pause && (k + 1 == after_pause || k == after_pause);
