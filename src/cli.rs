@@ -10,6 +10,7 @@ use crate::asr::model::Quantization;
 use crate::edit::export::Export;
 use crate::media::render::RenderMode;
 use crate::subtitle::format::Format;
+use crate::subtitle::punctuation::Punctuation;
 use crate::subtitle::zh::ChineseScript;
 
 /// `subcut --version`: the version, then the transcription engine's build features (so a
@@ -189,6 +190,15 @@ pub(crate) struct CaptionArgs {
         help_heading = "Subtitle rules"
     )]
     pub(crate) chinese: Option<ChineseScript>,
+    /// Caption punctuation: full-width ，。？！：； in Chinese sentences, as the recogniser wrote
+    /// it, or the creator style (no ，/。 at a line's end) [default: full-width].
+    #[arg(
+        long,
+        value_name = "STYLE",
+        value_parser = choice(Punctuation::ALL, |p| (p.name(), p.help())),
+        help_heading = "Subtitle rules"
+    )]
+    pub(crate) punctuation: Option<Punctuation>,
     /// Replay a saved transcript JSON instead of running whisper (for tests).
     #[arg(long, hide = true, value_name = "FILE")]
     pub(crate) fake_transcript: Option<PathBuf>,

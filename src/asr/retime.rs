@@ -3,16 +3,19 @@
 //! Whisper's token timestamps are rough: a first word often "starts" at 0.0 s when the
 //! speaker begins at 0.8 s, and a sentence's last word can land inside the pause after it.
 //! The loudness analysis knows exactly where speech is. [`snap_to_speech`] assigns every
-//! word to one speech span (a monotonic alignment that prefers span changes after sentence
-//! punctuation and near the word's rough time), then maps each span's words linearly onto
-//! the span, so the first word of a phrase starts at the phrase's measured onset and the
-//! last one ends at its measured offset. Words far from any speech keep their times.
+//! word to one speech span ([`placement::assign`]: a monotonic alignment in which a word
+//! lying in a measured pause goes to the side the text puts it on, so the first word of a
+//! sentence whisper timed into the pause before it moves after the pause), then maps each
+//! span's words linearly onto the span, so the first word of a phrase starts at the
+//! phrase's measured onset and the last one ends at its measured offset. A word moved
+//! across a pause first closes up to its neighbour on that side (it keeps its length, the
+//! other words their times). Words far from any speech keep their times.
+
+use subcut_core::placement;
 
 use crate::time::{Span, Time};
 use crate::transcript::Transcript;
 
-/// How far (seconds) a word's rough time may be from a span and still be moved onto it.
-const REACH: f64 = 1.5;
 /// A group's rough edge this close to its span's edge is snapped to it; farther, the
 /// span probably holds other sound (music, a cough) and the rough edge is kept.
 const SNAP: f64 = 1.0;
@@ -20,22 +23,14 @@ const SNAP: f64 = 1.0;
 /// Moves word (and segment) times onto the measured speech. `speech` is sorted and
 /// non-overlapping. Keeps words in order, every word non-empty.
 pub fn snap_to_speech(t: &mut Transcript, speech: &[Span]) {
-    let rough: Vec<(f64, f64, bool)> = t
-        .words()
-        .map(|w| {
-            (
-                w.start.as_secs_f64(),
-                w.end.as_secs_f64().max(w.start.as_secs_f64()),
-                ends_sentence(&w.text),
-            )
-        })
-        .collect();
+    let rough = placement::rough_words(t);
+    let assigned = placement::assign(&rough, speech);
     let spans: Vec<(f64, f64)> = speech
         .iter()
         .map(|s| (s.start.as_secs_f64(), s.end.as_secs_f64()))
         .collect();
-    let assigned = assign(&rough, &spans);
-    let mut times: Vec<(f64, f64)> = rough.iter().map(|&(a, b, _)| (a, b)).collect();
+    let mut times: Vec<(f64, f64)> = rough.iter().map(|w| (w.start, w.end)).collect();
+    close_up_moved_words(&mut times, &assigned, &spans);
 
     // Map each run of words on the same span onto that span.
     let mut i = 0;
@@ -95,94 +90,44 @@ pub fn snap_to_speech(t: &mut Transcript, speech: &[Span]) {
     }
 }
 
-/// For each word, the index of the span it belongs to, or `None` when no span is within
-/// [`REACH`]. Dynamic programming over each word's candidate spans, with the span index
-/// never decreasing; cost is distance (s) from the word to its span, plus a penalty for
-/// changing span after a word that does not end a sentence.
-fn assign(words: &[(f64, f64, bool)], spans: &[(f64, f64)]) -> Vec<Option<usize>> {
-    let dist = |w: (f64, f64, bool), s: (f64, f64)| {
-        let gap = (s.0 - w.1).max(w.0 - s.1).max(0.0);
-        let overlap = (w.1.min(s.1) - w.0.max(s.0)).max(0.0);
-        gap + 0.2 * ((w.1 - w.0) - overlap).max(0.0)
-    };
-    // Candidates: the contiguous range of spans within REACH of the word.
-    let cands: Vec<std::ops::Range<usize>> = words
-        .iter()
-        .map(|w| {
-            let lo = spans.partition_point(|s| s.1 < w.0 - REACH);
-            let hi = spans.partition_point(|s| s.0 <= w.1 + REACH);
-            lo..hi.max(lo)
-        })
-        .collect();
-    // cost[i][c], back[i][c]: best total with word i on span cands[i].start + c.
-    let mut cost: Vec<Vec<f64>> = Vec::with_capacity(words.len());
-    let mut back: Vec<Vec<usize>> = Vec::with_capacity(words.len());
-    let mut last: Option<usize> = None; // previous word that has candidates
-    for (i, w) in words.iter().enumerate() {
-        let r = cands[i].clone();
-        let mut ci = Vec::with_capacity(r.len());
-        let mut bi = Vec::with_capacity(r.len());
-        for k in r.clone() {
-            let own = dist(*w, spans[k]);
-            let Some(p) = last else {
-                ci.push(own);
-                bi.push(usize::MAX);
-                continue;
-            };
-            let change = if words[p].2 { 0.0 } else { 0.5 };
-            let mut best = (f64::INFINITY, usize::MAX);
-            for (c, kp) in cands[p].clone().enumerate() {
-                if kp > k {
-                    break;
-                }
-                let v = cost[p][c] + if kp == k { 0.0 } else { change };
-                if v < best.0 {
-                    best = (v, c);
-                }
-            }
-            if best.1 == usize::MAX {
-                // Every candidate of the previous word lies after this one's: start fresh.
-                best = (
-                    cost[p].iter().copied().fold(f64::INFINITY, f64::min) + 1.0,
-                    usize::MAX,
-                );
-            }
-            ci.push(own + best.0);
-            bi.push(best.1);
+/// Words assigned to a span but timed wholly before it, after another span (or wholly after
+/// it, before another span), were timed on the wrong side of the pause between: each moves
+/// up to the next word (back to the previous one), but no further than the span's edge,
+/// keeping its length. The linear
+/// mapping then starts the span's first word at the onset without squeezing the rest.
+fn close_up_moved_words(
+    times: &mut [(f64, f64)],
+    assigned: &[Option<usize>],
+    spans: &[(f64, f64)],
+) {
+    for i in (0..times.len()).rev() {
+        let Some(k) = assigned[i] else { continue };
+        let (a, b) = times[i];
+        if k == 0 || b > spans[k].0 {
+            continue;
         }
-        if !r.is_empty() {
-            last = Some(i);
+        let to = match times.get(i + 1) {
+            Some(n) if assigned[i + 1] == Some(k) => n.0.min(spans[k].0),
+            _ => spans[k].0,
+        };
+        if to > b {
+            times[i] = (a + (to - b), to);
         }
-        cost.push(ci);
-        back.push(bi);
     }
-    // Backtrack from the cheapest end.
-    let mut out = vec![None; words.len()];
-    let Some(mut i) = last else { return out };
-    let mut c = (0..cost[i].len())
-        .min_by(|&a, &b| cost[i][a].total_cmp(&cost[i][b]))
-        .unwrap_or(0);
-    loop {
-        out[i] = Some(cands[i].start + c);
-        let prev_c = back[i][c];
-        let Some(p) = (0..i).rev().find(|&p| !cands[p].is_empty()) else {
-            break;
+    for i in 0..times.len() {
+        let Some(k) = assigned[i] else { continue };
+        let (a, b) = times[i];
+        if k + 1 >= spans.len() || a < spans[k].1 {
+            continue;
+        }
+        let to = match i.checked_sub(1) {
+            Some(p) if assigned[p] == Some(k) => times[p].1.max(spans[k].1),
+            _ => spans[k].1,
         };
-        c = if prev_c == usize::MAX {
-            (0..cost[p].len())
-                .min_by(|&a, &b| cost[p][a].total_cmp(&cost[p][b]))
-                .unwrap_or(0)
-        } else {
-            prev_c
-        };
-        i = p;
+        if to < a {
+            times[i] = (to, b - (a - to));
+        }
     }
-    out
-}
-
-fn ends_sentence(text: &str) -> bool {
-    text.trim_end_matches(['"', '\'', '”', '’', ')', '」', '』'])
-        .ends_with(['.', '?', '!', '。', '？', '！', '…'])
 }
 
 #[cfg(test)]
@@ -253,6 +198,40 @@ mod tests {
         assert!(w.windows(2).all(|p| p[0].0 <= p[1].0), "in order");
         assert_eq!(t.segments[0].start, Time::from_secs_f64(8.035));
         assert_eq!(t.segments[0].end, Time::from_secs_f64(14.091));
+    }
+
+    /// base-q8_0's rough times for the bundled talk (fixtures/transcripts/talk.en.rough.json):
+    /// "We" is timed at 3.01 s, in the pause before its sentence. It starts that sentence at
+    /// the measured onset, and "like" stays close behind it instead of being squeezed late.
+    #[test]
+    fn sentence_start_timed_into_the_pause_moves_after_it() {
+        #[derive(serde::Deserialize)]
+        struct Fixture {
+            speech: Vec<Span>,
+            #[serde(flatten)]
+            transcript: Transcript,
+        }
+        let f: Fixture = serde_json::from_str(include_str!(
+            "../../fixtures/transcripts/talk.en.rough.json"
+        ))
+        .unwrap();
+        let mut t = f.transcript;
+        snap_to_speech(&mut t, &f.speech);
+        let words: Vec<&Word> = t.words().collect();
+        let we = words.iter().position(|w| w.text == "We").unwrap();
+        assert_eq!(words[we].start, f.speech[1].start, "{:?}", words[we]);
+        assert!(words[we - 1].end <= f.speech[0].end, "{:?}", words[we - 1]);
+        let like = words[we + 1].start.as_secs_f64();
+        assert!((4.1..4.4).contains(&like), "'like' at {like}");
+        // Every sentence within its own span.
+        let mut k = 0;
+        for w in &words {
+            let s = f.speech[k];
+            assert!(s.start <= w.start && w.end <= s.end, "{w:?} not in {s}");
+            if w.text.ends_with('.') {
+                k += 1;
+            }
+        }
     }
 
     #[test]
@@ -337,7 +316,8 @@ mod tests {
             for (w, (_, a, b)) in ws.iter().zip(&words) {
                 assert!(w.end > w.start);
                 let near = spans.iter().any(|s| {
-                    s.start.as_secs_f64() - b <= REACH && a - s.end.as_secs_f64() <= REACH
+                    s.start.as_secs_f64() - b <= placement::REACH
+                        && a - s.end.as_secs_f64() <= placement::REACH
                 });
                 if near {
                     assert!(

@@ -55,6 +55,9 @@ impl CaptionArgs {
         if let Some(v) = self.fps {
             r.frame_rate = v;
         }
+        if let Some(v) = self.punctuation {
+            r.punctuation = v;
+        }
     }
 }
 

@@ -207,12 +207,75 @@ fn chinese_talking_head_cut_removes_the_filler_and_the_stutter() {
     );
 }
 
+/// Chinese punctuation, one golden folder per style: a zh transcript with whisper's ASCII
+/// marks, Latin words, numbers, a URL and an English sentence inside
+/// (`fixtures/transcripts/talk.zh-punctuation.json`), rendered to SRT and TXT.
+fn punctuation(style: Option<&str>, golden: &str) {
+    let t = fixture("transcripts/talk.zh-punctuation.json");
+    let mut args = vec!["--fake-transcript", t.to_str().unwrap(), "-f", "srt,txt"];
+    if let Some(s) = style {
+        args.extend(["--punctuation", s]);
+    }
+    check(golden, "caption", &args);
+}
+
+#[test]
+fn chinese_punctuation_is_full_width_by_default() {
+    punctuation(None, "zh-punctuation-full-width");
+}
+
+#[test]
+fn chinese_punctuation_kept_as_written() {
+    punctuation(Some("keep"), "zh-punctuation-keep");
+}
+
+#[test]
+fn chinese_punctuation_in_the_creator_style() {
+    punctuation(Some("creator"), "zh-punctuation-creator");
+}
+
+/// Regression: base-q8_0 times "We" (the first word of the talk's second sentence) at
+/// 3.01 s, in the 1.2 s pause before it. Replayed on the talk (its speech measured as in a
+/// real run), it is shown after that pause, with its sentence, not at the end of the cue
+/// before ("…in the sun. We" / "like to walk…").
+#[test]
+fn a_word_whisper_times_early_stays_after_its_pause() {
+    let out = tempfile::tempdir().unwrap();
+    let o = subcut()
+        .arg("caption")
+        .arg(fixture("talk.mp4"))
+        .arg("--fake-transcript")
+        .arg(fixture("transcripts/talk.en.rough.json"))
+        .arg("-o")
+        .arg(out.path())
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let srt = std::fs::read_to_string(out.path().join("talk.srt")).unwrap();
+    let cues: Vec<&str> = srt.split("\n\n").filter_map(|c| c.lines().nth(2)).collect();
+    assert_eq!(cues[0], "The cat sat on the mat in the sun.", "{srt}");
+    assert!(cues[1].starts_with("We like"), "{srt}");
+    assert!(
+        srt.contains("00:00:04,030 --> "),
+        "the second cue starts at the measured onset: {srt}"
+    );
+}
+
 #[test]
 fn golden_folders_hold_only_what_a_test_writes() {
     let dirs = files_in(&fixture("golden"));
     assert_eq!(
         dirs,
-        ["en", "en-cut", "zh", "zh-cut"],
+        [
+            "en",
+            "en-cut",
+            "zh",
+            "zh-cut",
+            "zh-punctuation-creator",
+            "zh-punctuation-full-width",
+            "zh-punctuation-keep"
+        ],
         "{}",
         Path::new("fixtures/golden").display()
     );

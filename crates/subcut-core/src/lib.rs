@@ -7,6 +7,7 @@
 //! analysis (16 kHz samples → loudness → speech spans)
 //! transcript (timed words) ─▶ subtitle (cues, readability rules, SRT/VTT/ASS/JSON/TXT)
 //!                          ─▶ edit (what to keep: EditPlan, TimeMap, cuts, exports)
+//! placement (words ↔ speech spans: which side of a pause each word is on)
 //! time (Time, Span, span-set algebra) under all of them; config (InvalidField) for settings
 //! ```
 //!
@@ -19,6 +20,7 @@
 pub mod analysis;
 pub mod config;
 pub mod edit;
+pub mod placement;
 pub mod subtitle;
 pub mod time;
 pub mod transcript;

@@ -2,13 +2,14 @@
 //!
 //! A [`Cue`] is what a viewer sees at once: up to two lines of text shown during a
 //! half-open span. [`segment::segment`] turns a transcript's timed words into cues under
-//! the readability rules ([`segment::SegmentRules`], line breaking in `layout`); [`zh`]
-//! converts Chinese to Simplified characters. Every cue list is valid in every format:
-//! non-empty cues, sorted, never overlapping.
+//! the readability rules ([`segment::SegmentRules`], line breaking in `layout`, Chinese
+//! punctuation in [`punctuation`]); [`zh`] converts Chinese to Simplified characters.
+//! Every cue list is valid in every format: non-empty cues, sorted, never overlapping.
 
 pub mod align;
 pub mod format;
 mod layout;
+pub mod punctuation;
 pub mod segment;
 pub mod zh;
 

@@ -5,7 +5,8 @@
 //!    collapse recogniser loops (the same segment text over and over).
 //! 2. Cue boundaries are chosen by dynamic programming over word positions: every cue must
 //!    fit its lines, last at most `max_duration` and never span a pause longer than
-//!    `max_pause_in_cue`; among those, the cheapest set of breaks wins (sentence end <
+//!    `max_pause_in_cue` (between its words' times, or between the measured speech spans
+//!    its words lie on: [`placement::side`]); among those, the cheapest set of breaks wins (sentence end <
 //!    pause < clause punctuation < before a linking word < anywhere), with soft costs for
 //!    reading speed, short flashes and internal pauses.
 //! 3. Timing: a cue starts at its first word's onset (minus `lead_frames`), ends up to
@@ -15,8 +16,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::layout::{self, is_clause_end, is_linking_word, is_sentence_end};
+use super::punctuation::{self, Punctuation};
 use super::Cue;
 use crate::config::InvalidField;
+use crate::placement;
 use crate::time::{Span, Time};
 use crate::transcript::{Transcript, Word};
 
@@ -48,6 +51,9 @@ pub struct SegmentRules {
     pub pause_break: Time,
     /// A cue never spans a pause this long.
     pub max_pause_in_cue: Time,
+    /// How punctuation is written: full-width in Chinese sentences (the default), as the
+    /// recogniser wrote it, or the creator style (see [`super::punctuation`]).
+    pub punctuation: Punctuation,
 }
 
 impl Default for SegmentRules {
@@ -64,6 +70,7 @@ impl Default for SegmentRules {
             linger_frames: 10.0,
             pause_break: Time::from_millis(500),
             max_pause_in_cue: Time::from_millis(1_000),
+            punctuation: Punctuation::default(),
         }
     }
 }
@@ -167,10 +174,19 @@ pub fn is_cjk(t: &Transcript) -> bool {
 /// Cues from a transcript. `speech` (measured speech spans, may be empty) lets words far
 /// from any speech be dropped as hallucinations.
 pub fn segment(t: &Transcript, speech: &[Span], rules: &SegmentRules, media_end: Time) -> Vec<Cue> {
-    let words = clean_words(t, speech, media_end);
+    let mut words = clean_words(t, speech, media_end);
+    if rules.punctuation != Punctuation::Keep {
+        punctuation::full_width_words(&mut words);
+    }
     let cjk = is_cjk(t);
     let limits = rules.limits(cjk);
-    let groups = choose_cues(&words, rules, &limits);
+    // Which measured speech span each word is on: no cue holds words from both sides of a
+    // pause of `max_pause_in_cue` or more, whatever the words' own times say.
+    let sides: Vec<Option<usize>> = words
+        .iter()
+        .map(|w| placement::side(Span::new(w.start, w.end), speech))
+        .collect();
+    let groups = choose_cues(&words, &sides, speech, rules, &limits);
     time_cues(&words, &groups, rules, &limits, media_end)
 }
 
@@ -271,11 +287,23 @@ fn spread(text: &str, start: Time, end: Time) -> Vec<Word> {
         .collect()
 }
 
-/// How good a cue end after word `i` is (lower is better).
-fn break_cost(words: &[Word], i: usize, rules: &SegmentRules) -> f32 {
-    let Some(next) = words.get(i + 1) else {
+/// The pause between words `i` and `i + 1`: the measured one between the speech spans they
+/// lie on when both lie on speech (none inside one span: a gap whisper leaves between two
+/// words of continuous speech is a timing error), else the gap between their times.
+fn pause_after(words: &[Word], sides: &[Option<usize>], speech: &[Span], i: usize) -> Time {
+    match (sides[i], sides.get(i + 1).copied().flatten()) {
+        (Some(x), Some(y)) => placement::longest_pause_between(speech, x, y),
+        _ => words
+            .get(i + 1)
+            .map_or(Time::ZERO, |n| n.start - words[i].end),
+    }
+}
+
+/// How good a cue end after word `i` is (lower is better); `pause` is the pause after it.
+fn break_cost(words: &[Word], i: usize, pause: Time, rules: &SegmentRules) -> f32 {
+    if i + 1 >= words.len() {
         return 0.0;
-    };
+    }
     let w = &words[i];
     let last = w
         .text
@@ -283,14 +311,13 @@ fn break_cost(words: &[Word], i: usize, rules: &SegmentRules) -> f32 {
         .chars()
         .last()
         .unwrap_or(' ');
-    let gap = next.start - w.end;
     if is_sentence_end(last) {
         0.0
-    } else if gap >= rules.pause_break {
+    } else if pause >= rules.pause_break {
         0.3
     } else if is_clause_end(last) {
         0.8
-    } else if is_linking_word(&next.text) {
+    } else if is_linking_word(&words[i + 1].text) {
         2.0
     } else {
         4.0
@@ -298,12 +325,23 @@ fn break_cost(words: &[Word], i: usize, rules: &SegmentRules) -> f32 {
 }
 
 /// The word ranges `[a, b)` of each cue.
-fn choose_cues(words: &[Word], rules: &SegmentRules, lim: &Limits) -> Vec<(usize, usize)> {
+fn choose_cues(
+    words: &[Word],
+    sides: &[Option<usize>],
+    speech: &[Span],
+    rules: &SegmentRules,
+    lim: &Limits,
+) -> Vec<(usize, usize)> {
     let n = words.len();
     if n == 0 {
         return Vec::new();
     }
-    let brk: Vec<f32> = (0..n).map(|i| break_cost(words, i, rules)).collect();
+    let pause: Vec<Time> = (0..n)
+        .map(|i| pause_after(words, sides, speech, i))
+        .collect();
+    let brk: Vec<f32> = (0..n)
+        .map(|i| break_cost(words, i, pause[i], rules))
+        .collect();
     // best[j]: cheapest segmentation of words[..j].
     let mut best = vec![(f32::INFINITY, 0usize); n + 1];
     best[0] = (0.0, 0);
@@ -317,10 +355,10 @@ fn choose_cues(words: &[Word], rules: &SegmentRules, lim: &Limits) -> Vec<(usize
             let w = &words[b - 1];
             if b > a + 1 {
                 let gap = w.start - words[b - 2].end;
-                if gap >= rules.max_pause_in_cue {
+                if gap >= rules.max_pause_in_cue || pause[b - 2] >= rules.max_pause_in_cue {
                     break;
                 }
-                if gap >= rules.pause_break {
+                if pause[b - 2] >= rules.pause_break {
                     internal += 3.0;
                 }
                 let prev_last = words[b - 2].text.chars().last().unwrap_or(' ');
@@ -391,8 +429,18 @@ fn time_cues(
     for (k, &(a, b)) in groups.iter().enumerate() {
         let text_words: Vec<&str> = words[a..b].iter().map(|w| w.text.as_str()).collect();
         let text = layout::join(&text_words);
-        let lines = layout::layout(&text, lim.max_line_chars, lim.max_lines)
+        let mut lines = layout::layout(&text, lim.max_line_chars, lim.max_lines)
             .map_or_else(|| vec![text.clone()], |(l, _)| l);
+        if rules.punctuation == Punctuation::Creator {
+            lines = lines
+                .iter()
+                .map(|l| punctuation::creator_line(l))
+                .filter(|l| !l.is_empty())
+                .collect();
+            if lines.is_empty() {
+                continue; // nothing but commas and full stops
+            }
+        }
         let mut start = starts[k];
         if let Some(prev) = cues.last() {
             start = start.max(prev.end + gap).max(prev.end);
@@ -571,6 +619,33 @@ mod tests {
         assert_eq!(cues[1].start, Time::from_millis(4_036));
     }
 
+    /// A word whose times straddle a measured pause (here without punctuation to tell) is in
+    /// the cue of the speech it mostly lies on, never in the cue before the pause.
+    #[test]
+    fn a_word_straddling_a_long_pause_stays_on_its_side() {
+        let mut words = said("the cat sat on the mat in the sun", 0.8, 2.836);
+        words.push(w("we", 2.84, 4.3));
+        words.extend(said("like to walk to the park", 4.3, 6.5));
+        let speech = [Span::secs(0.79, 2.85), Span::secs(4.03, 6.55)];
+        let t = transcript("en", words);
+        let cues = segment(
+            &t,
+            &speech,
+            &SegmentRules::default(),
+            Time::from_secs_f64(15.0),
+        );
+        assert_eq!(
+            texts(&cues),
+            [
+                "the cat sat on the mat in the sun",
+                "we like to walk to the park"
+            ]
+        );
+        // Without the measured speech only the words' own gaps count: one cue across the pause.
+        let blind = segment(&t, &[], &SegmentRules::default(), Time::from_secs_f64(15.0));
+        assert!(texts(&blind)[0].contains("sun we"), "{:?}", texts(&blind));
+    }
+
     #[test]
     fn long_speech_is_split_at_clauses_within_the_limits() {
         let text = "So when we finally got to the station after a very long walk, the last train had already left, and we had to wait for the morning bus which was late as well.";
@@ -596,6 +671,61 @@ mod tests {
         )
         .iter()
         .all(|v| v.rule == "reading-speed"));
+    }
+
+    /// whisper's ASCII marks in Chinese, by punctuation style: full-width (the default) in
+    /// the Chinese sentences only, as written (keep), and the creator style after layout.
+    #[test]
+    fn punctuation_styles() {
+        let text = "大家好, 我的 名字 是 小明. 我 用 iPhone 15, 很好! It works, really. 对吗? 我们 今天 来 讨论 一下, 如何 把 视频 剪 得 更 紧凑 一些.";
+        let words: Vec<Word> = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, t)| w(t, 0.5 + i as f64 * 0.3, 0.5 + i as f64 * 0.3 + 0.28))
+            .collect();
+        let t = transcript("zh", words);
+        let run = |p: Punctuation, lines: usize| {
+            let rules = SegmentRules {
+                punctuation: p,
+                max_lines: lines,
+                max_cps: Some(30.0),
+                ..SegmentRules::default()
+            };
+            segment(&t, &[], &rules, Time::from_secs_f64(30.0))
+        };
+        let all = |c: &[Cue]| {
+            c.iter()
+                .map(|c| c.text.replace('\n', "|"))
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let full = all(&run(Punctuation::FullWidth, 2));
+        assert_eq!(
+            full,
+            "大家好，我的名字是小明。/我用iPhone 15，很好！/It works,|really./对吗？我们今天来讨论一下，|如何把视频剪得更紧凑一些。"
+        );
+        let keep = all(&run(Punctuation::Keep, 2));
+        assert!(
+            keep.contains("大家好,我的") && keep.contains("15,很好!"),
+            "{keep}"
+        );
+        let creator = run(Punctuation::Creator, 1);
+        for c in &creator {
+            assert!(!c.text.ends_with(['，', '。']), "{c:?}");
+            assert!(!c.text.contains(['\n']), "one line: {c:?}");
+            assert!(layout::width(&c.text, true) <= 16.0, "{c:?}");
+        }
+        let creator = all(&creator);
+        assert!(!creator.contains(['，', '。']), "{creator}");
+        assert!(creator.contains("大家好 我的名字是小明"), "{creator}");
+        assert!(
+            creator.contains("很好！") && creator.contains("对吗？"),
+            "{creator}"
+        );
+        assert!(
+            creator.contains("It works,") && creator.contains("really."),
+            "English keeps its own: {creator}"
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@
 //!   speech, as whisper sometimes gives for Chinese, still breaks at its pauses).
 //!
 //! Words are joined as the language writes them: a space between Latin words, nothing next
-//! to a CJK character. The document ends in a newline (empty when there are no cues).
+//! to a CJK character. Chinese captions written without `，` and `。` (the creator
+//! punctuation style, or a recogniser that wrote none) have a space between two cues that
+//! meet at a Chinese character (and a letter or digit), the separator that style uses. The document ends in a
+//! newline (empty when there are no cues).
 //!
 //! ```
 //! use subcut_core::subtitle::{format::txt, Cue};
@@ -29,7 +32,7 @@
 use crate::subtitle::layout::{is_sentence_end, join_into};
 use crate::subtitle::Cue;
 use crate::time::Time;
-use crate::transcript::is_cjk;
+use crate::transcript::{is_cjk, is_cjk_letter};
 
 /// A pause between cues at least this long starts a new paragraph.
 const PARAGRAPH_PAUSE: Time = Time::from_millis(2_000);
@@ -41,16 +44,18 @@ const ABBREVIATIONS: &[&str] = &[
 
 /// Renders the cues' text as sentences and paragraphs (see the module documentation).
 pub fn render(cues: &[Cue]) -> String {
+    let spaced = cues.iter().any(|c| c.text.chars().any(is_cjk_letter))
+        && !cues.iter().any(|c| c.text.contains(['，', '。']));
     let mut paragraphs: Vec<String> = Vec::new();
     let mut prev_end: Option<Time> = None;
     for cue in cues {
-        let text = flatten(&cue.text);
+        let text = flatten(&cue.text, spaced);
         if text.is_empty() {
             continue;
         }
         match paragraphs.last_mut() {
             Some(p) if prev_end.is_some_and(|e| cue.start - e < PARAGRAPH_PAUSE) => {
-                join_into(p, &text)
+                join_pieces(p, &text, spaced)
             }
             _ => paragraphs.push(text),
         }
@@ -69,9 +74,9 @@ pub fn render(cues: &[Cue]) -> String {
     out
 }
 
-/// A cue's lines as one line of text (joined as the language writes them), whitespace
-/// collapsed, control characters dropped.
-fn flatten(text: &str) -> String {
+/// A cue's lines as one line of text (joined as the language writes them, see
+/// [`join_pieces`]), whitespace collapsed, control characters dropped.
+fn flatten(text: &str, spaced: bool) -> String {
     let mut out = String::new();
     for line in text.split(['\n', '\r']) {
         let words: Vec<String> = line
@@ -80,10 +85,25 @@ fn flatten(text: &str) -> String {
             .filter(|w| !w.is_empty())
             .collect();
         if !words.is_empty() {
-            join_into(&mut out, &words.join(" "));
+            join_pieces(&mut out, &words.join(" "), spaced);
         }
     }
     out
+}
+
+/// Appends `piece` as the language writes it; in a `spaced` document (Chinese without
+/// ，。) a space also where a Chinese character meets a letter or digit.
+fn join_pieces(out: &mut String, piece: &str, spaced: bool) {
+    let (a, b) = (out.chars().last(), piece.chars().next());
+    let cjk_meet = a.zip(b).is_some_and(|(a, b)| {
+        a.is_alphanumeric() && b.is_alphanumeric() && (is_cjk_letter(a) || is_cjk_letter(b))
+    });
+    if spaced && cjk_meet {
+        out.push(' ');
+        out.push_str(piece);
+    } else {
+        join_into(out, piece);
+    }
 }
 
 /// Splits a paragraph after each sentence end: sentence punctuation (with the closing
@@ -204,6 +224,33 @@ mod tests {
         assert_eq!(
             render(&cues),
             "今天天气很好，我们去公园。\n你呢？\n我在家。\nOK。\n好的\n"
+        );
+    }
+
+    /// Creator-style captions (no ，。): cues that meet between Chinese characters get a
+    /// space; with ，。 anywhere they join as before.
+    #[test]
+    fn chinese_cues_without_commas_and_stops_are_spaced() {
+        let cues = [
+            cue(0, 1_500, "大家好 我的名字是小明"),
+            cue(1_600, 3_000, "你好吗？"),
+            cue(3_100, 4_000, "我用 iPhone"),
+            cue(4_100, 5_000, "很好"),
+        ];
+        assert_eq!(
+            render(&cues),
+            "大家好 我的名字是小明 你好吗？
+我用 iPhone 很好
+"
+        );
+        let cues = [
+            cue(0, 1_500, "我们今天来讨论一下"),
+            cue(1_600, 3_000, "如何剪。"),
+        ];
+        assert_eq!(
+            render(&cues),
+            "我们今天来讨论一下如何剪。
+"
         );
     }
 
