@@ -36,6 +36,8 @@
 //! ```
 
 pub mod ass;
+#[cfg(test)]
+mod fuzz;
 mod json;
 mod read;
 pub mod srt;
