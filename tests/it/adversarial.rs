@@ -827,9 +827,7 @@ fn nan_wav(path: &Path) {
     b.extend_from_slice(b"RIFF");
     b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
     b.extend_from_slice(b"WAVEfmt ");
-    for v in [16u32] {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
+    b.extend_from_slice(&16u32.to_le_bytes());
     for v in [3u16, 1] {
         b.extend_from_slice(&v.to_le_bytes()); // IEEE float, mono
     }
