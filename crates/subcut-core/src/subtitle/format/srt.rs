@@ -52,24 +52,25 @@ pub fn parse(text: &str) -> Result<Vec<Cue>, ParseError> {
             continue;
         }
         // A block: its number (optional), the timing line, the text up to a blank line.
-        let (n, timing) =
-            if !line.contains("-->") && line.bytes().all(|b| b.is_ascii_digit()) {
-                match lines.get(i + 1) {
-                    Some(&(m, t)) if t.contains("-->") => {
-                        i += 1;
-                        (m, t.trim())
-                    }
-                    Some(&(m, t)) => return Err(read::error(
+        let (n, timing) = if !line.contains("-->") && line.bytes().all(|b| b.is_ascii_digit()) {
+            match lines.get(i + 1) {
+                Some(&(m, t)) if t.contains("-->") => {
+                    i += 1;
+                    (m, t.trim())
+                }
+                Some(&(m, t)) => {
+                    return Err(read::error(
                         m,
                         format!(
                             "cue {line}: expected its timing line `{FORM} --> {FORM}`, found {t:?}"
                         ),
-                    )),
-                    None => return Err(read::error(n, format!("cue {line} has no timing line"))),
+                    ))
                 }
-            } else {
-                (n, line)
-            };
+                None => return Err(read::error(n, format!("cue {line} has no timing line"))),
+            }
+        } else {
+            (n, line)
+        };
         let (start, end) = read::timing(timing, stamp, FORM).map_err(|e| read::error(n, e))?;
         i += 1;
         let mut text = Vec::new();
