@@ -326,10 +326,10 @@ pub(crate) struct CutArgs {
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct AlignArgs {
-    /// The text to align: plain text (.txt, one or more lines) or subtitles (.srt).
+    /// The text to align: plain text (.txt, one or more lines) or subtitles (.srt, .vtt).
     #[arg(long, value_name = "FILE")]
     pub(crate) script: PathBuf,
-    /// With an .srt script: keep its cues as they are (text and count) and only correct their
+    /// With an .srt or .vtt script: keep its cues as they are (text and count) and only correct their
     /// offset and drift against the speech.
     #[arg(long)]
     pub(crate) retime_only: bool,

@@ -18,6 +18,33 @@ pub(crate) fn is_media_path(p: &Path) -> bool {
         .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// Why `p`, a symbolic link that cannot be followed, cannot: a loop (`a -> b -> a`) or a
+/// target that does not exist. `None` when `p` is no such link (it can be followed, or it
+/// is not there at all).
+pub(crate) fn link_trouble(p: &Path) -> Option<String> {
+    let link = p.symlink_metadata().ok()?;
+    if !link.file_type().is_symlink() {
+        return None;
+    }
+    let err = std::fs::metadata(p).err()?;
+    #[cfg(unix)]
+    if err.raw_os_error() == Some(libc::ELOOP) {
+        return Some("symbolic link loop (following it leads back to itself)".into());
+    }
+    let to = std::fs::read_link(p)
+        .map(|t| format!(" to {}", t.display()))
+        .unwrap_or_default();
+    Some(match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("broken symbolic link{to} (its target does not exist)")
+        }
+        _ => format!(
+            "symbolic link{to} that cannot be followed: {}",
+            crate::media::io_why(&err)
+        ),
+    })
+}
+
 /// One command-line argument that could not be expanded (missing file, glob with no match).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BadInput {
@@ -80,10 +107,10 @@ pub(crate) fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, Vec<BadInput>) {
                     cause: format!("bad glob pattern: {e}"),
                 }),
             }
-        } else if arg.symlink_metadata().is_ok() {
+        } else if let Some(why) = link_trouble(arg) {
             bad.push(BadInput {
                 arg: arg.clone(),
-                cause: "broken symbolic link (its target does not exist)".into(),
+                cause: why,
             });
         } else {
             bad.push(BadInput {
@@ -174,11 +201,9 @@ impl Walk {
     fn entry(&mut self, p: PathBuf, found: &mut BTreeSet<PathBuf>) {
         let m = match std::fs::metadata(&p) {
             Ok(m) => m,
-            Err(_) if p.symlink_metadata().is_ok() => {
-                self.errors.push(format!(
-                    "{}: broken symbolic link (its target does not exist)",
-                    p.display()
-                ));
+            Err(_) if link_trouble(&p).is_some() => {
+                let why = link_trouble(&p).unwrap_or_default();
+                self.errors.push(format!("{}: {why}", p.display()));
                 return;
             }
             Err(e) => {

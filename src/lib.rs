@@ -28,6 +28,8 @@ pub mod preset;
 mod cli;
 mod commands;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod inputs;
 mod output;
 mod pipeline;

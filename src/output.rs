@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use tempfile::NamedTempFile;
 
 /// Writes `text` to stdout and flushes it, returning the io error (a closed pipe, a full device)
@@ -136,11 +136,13 @@ impl Staged {
             .prefix(&temp_prefix())
             .suffix(".tmp")
             .tempfile_in(note_temp_dir(dir))
-            .with_context(|| format!("cannot write to {}", dir.display()))?;
-        readable(&tmp)?;
-        tmp.write_all(contents)
-            .and_then(|_| tmp.as_file().sync_all())
-            .with_context(|| format!("cannot write {}", dest.display()))?;
+            .map_err(|e| anyhow!("cannot write to {}: {}", dir.display(), why(&e)))?;
+        readable(&tmp, &dest)?;
+        // Through the File: NamedTempFile's own errors name the temporary file.
+        let file = tmp.as_file_mut();
+        file.write_all(contents)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| anyhow!("cannot write {}: {}", dest.display(), why(&e)))?;
         self.files.push((tmp, dest));
         Ok(())
     }
@@ -168,7 +170,7 @@ impl Staged {
             .prefix(&temp_prefix())
             .suffix(&suffix)
             .tempfile_in(note_temp_dir(dir))
-            .with_context(|| format!("cannot write to {}", dir.display()))?;
+            .map_err(|e| anyhow!("cannot write to {}: {}", dir.display(), why(&e)))?;
         let path = tmp.path().to_path_buf();
         self.files.push((tmp, dest));
         Ok(path)
@@ -179,7 +181,7 @@ impl Staged {
         let mut done = Vec::with_capacity(self.files.len());
         for (tmp, dest) in self.files {
             tmp.persist(&dest)
-                .with_context(|| format!("cannot write {}", dest.display()))?;
+                .map_err(|e| anyhow!("cannot write {}: {}", dest.display(), why(&e.error)))?;
             done.push(dest);
         }
         Ok(done)
@@ -187,15 +189,25 @@ impl Staged {
 }
 
 /// Temporary files are created private (0600); outputs get the usual 0644.
-fn readable(tmp: &NamedTempFile) -> Result<()> {
+fn readable(tmp: &NamedTempFile, dest: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+            .map_err(|e| anyhow!("cannot write {}: {}", dest.display(), why(&e)))?;
     }
+    #[cfg(not(unix))]
+    let _ = (tmp, dest);
     Ok(())
+}
+
+/// An I/O error as a message part, without the temporary file's path that `tempfile` adds
+/// (an error names the destination, never a `.subcut-…` name) and std's " (os error N)".
+pub(crate) fn why(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = s.find(" at path \"").map_or(s.as_str(), |i| &s[..i]);
+    crate::media::io_why(&std::io::Error::other(s.to_string()))
 }
 
 /// Whether `a` and `b` name the same existing file (after following links).
@@ -208,6 +220,9 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Creates the output directory if needed, with an error naming it.
 pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
+    if let Some(why) = crate::inputs::link_trouble(dir) {
+        bail!("output directory {} is a {why}", dir.display());
+    }
     if dir.exists() && !dir.is_dir() {
         bail!(
             "output directory {} exists and is not a directory",

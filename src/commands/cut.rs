@@ -10,6 +10,7 @@ use super::guard;
 use super::resolve::{cut_job, effective_preset, prepare_with, say_model, Prepared};
 use super::Ui;
 use crate::cli::CutArgs;
+use crate::output::print_stdout;
 use crate::pipeline::{self, CaptionJob};
 
 pub(super) fn cut(args: CutArgs, ui: &Ui) -> Result<i32> {
@@ -68,7 +69,10 @@ pub(super) fn cut(args: CutArgs, ui: &Ui) -> Result<i32> {
     let Prepared { job, engine, .. } = prepared;
     let expected = |p: &Path| pipeline::cut_outputs(p, &job, &cut_job);
     let dry = args.dry_run && !args.caption.json;
-    run_inputs(
+    // Stdout that cannot take a cut list fails the command, not the input: a closed pipe
+    // ends it with success, a full device with one error line (as everywhere).
+    let stdout_failed = std::sync::Mutex::new(None);
+    let code = run_inputs(
         &args.caption,
         batch,
         jobs,
@@ -77,10 +81,21 @@ pub(super) fn cut(args: CutArgs, ui: &Ui) -> Result<i32> {
         &|_, p, on| {
             let o = pipeline::cut(p, &job, &cut_job, engine.as_ref(), on)?;
             if let Some(list) = o.cut_list.as_ref().filter(|_| dry) {
-                println!("{}:\n{list}", o.input.display());
+                let mut failed = stdout_failed.lock().unwrap_or_else(|e| e.into_inner());
+                if failed.is_none() {
+                    let shown = print_stdout(format_args!("{}:\n{list}\n", o.input.display()));
+                    *failed = shown.err();
+                }
             }
             Ok(o)
         },
         ui,
-    )
+    )?;
+    match stdout_failed
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+    {
+        Some(e) => Err(e),
+        None => Ok(code),
+    }
 }

@@ -150,7 +150,7 @@ pub(super) fn writable_file(p: &Path, flag: &str) -> Result<()> {
             "{}: cannot write {flag} in {}: {}",
             p.display(),
             dir.display(),
-            e.kind()
+            crate::output::why(&e)
         );
     }
     Ok(())

@@ -8,12 +8,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::{Ui, EXIT_OK};
 use crate::asr::model;
 use crate::cli::ModelCommand;
+use crate::output::print_stdout;
 
 pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
     match cmd {
         ModelCommand::List => {
             let entries = model::list();
-            println!("{:<18} {:>10}  {:<9} PATH", "NAME", "SIZE", "STATUS");
+            let mut table = format!("{:<18} {:>10}  {:<9} PATH\n", "NAME", "SIZE", "STATUS");
             for e in entries {
                 let size = e.bytes.map_or_else(|| "-".to_string(), human_bytes);
                 let status = if e.installed {
@@ -22,8 +23,12 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                     "available"
                 };
                 let path = e.path.map_or_else(String::new, |p| p.display().to_string());
-                println!("{:<18} {:>10}  {:<9} {}", e.name, size, status, path);
+                table.push_str(&format!(
+                    "{:<18} {:>10}  {:<9} {}\n",
+                    e.name, size, status, path
+                ));
             }
+            print_stdout(table)?;
             ui.info(format!(
                 "models directory: {}",
                 model::models_dir().display()
@@ -31,7 +36,7 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             Ok(EXIT_OK)
         }
         ModelCommand::Path { name } => {
-            println!("{}", model::resolve(&name)?.display());
+            print_stdout(format_args!("{}\n", model::resolve(&name)?.display()))?;
             Ok(EXIT_OK)
         }
         ModelCommand::Pull { name, url } => {
@@ -41,7 +46,7 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
             }
             let mut bar = DownloadBar::new(!ui.quiet && std::io::stderr().is_terminal());
             let path = model::pull(&name, &opts, &mut |p| bar.show(p))?;
-            println!("{}", path.display());
+            print_stdout(format_args!("{}\n", path.display()))?;
             Ok(EXIT_OK)
         }
         ModelCommand::Import {
@@ -89,7 +94,7 @@ pub(super) fn command(cmd: ModelCommand, ui: &Ui) -> Result<i32> {
                 s.quantization.map_or("f16", |q| q.name()),
                 human_bytes(s.bytes)
             ));
-            println!("{}", out.display());
+            print_stdout(format_args!("{}\n", out.display()))?;
             Ok(EXIT_OK)
         }
     }

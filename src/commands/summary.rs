@@ -190,6 +190,7 @@ pub(super) struct Progress {
     multi: MultiProgress,
     bars: Vec<Mutex<Option<ProgressBar>>>,
     names: Vec<String>,
+    quiet: bool,
 }
 
 impl Progress {
@@ -200,6 +201,7 @@ impl Progress {
             ProgressDrawTarget::stderr()
         };
         Progress {
+            quiet,
             multi: MultiProgress::with_draw_target(target),
             bars: inputs.iter().map(|_| Mutex::new(None)).collect(),
             names: inputs
@@ -235,6 +237,8 @@ impl Progress {
                 bar.set_position(0);
             }
             Event::Progress(f) => bar.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64),
+            Event::Warning(w) if !self.quiet => self.multi.suspend(|| eprintln!("warning: {w}")),
+            Event::Warning(_) => {}
         }
     }
 

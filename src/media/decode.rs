@@ -90,6 +90,9 @@ pub struct Audio {
     /// Where the audio stream's first sample lies on the media timeline (> 0: leading silence
     /// was inserted; 0 when the audio starts with the media or was trimmed to it).
     pub audio_start: Time,
+    /// Source samples that were NaN or infinite (a broken float stream), read as silence so
+    /// that no stage after the decoder sees them; 0 for a sound file.
+    pub non_finite: usize,
 }
 
 impl Audio {
@@ -244,6 +247,7 @@ impl<'p> Decoding<'p> {
             source_channels,
             source_codec: opened.codec_name,
             audio_start,
+            non_finite: timeline.non_finite,
         };
         audio.media_duration = opened
             .container_duration
@@ -565,6 +569,8 @@ struct Timeline {
     first_start: Option<Time>,
     source: Option<(u32, u16)>,
     frames: usize,
+    /// NaN or infinite source samples replaced by silence (see [`zero_non_finite`]).
+    non_finite: usize,
 }
 
 fn out_format() -> Sample {
@@ -589,6 +595,7 @@ impl Timeline {
             first_start: None,
             source: None,
             frames: 0,
+            non_finite: 0,
         }
     }
 
@@ -678,6 +685,8 @@ impl Timeline {
             + delay.max(0) as usize
             + 64;
         self.ensure_capacity(need);
+        // Before the resampler: its filter would spread one NaN over its neighbours.
+        self.non_finite += zero_non_finite(frame);
         let (resampler, _) = self.resampler.as_mut().expect("resampler was just built");
         self.buf.set_samples(self.buf_capacity);
         resampler.run(frame, &mut self.buf)?;
@@ -740,6 +749,36 @@ impl Timeline {
     fn write(&mut self, samples: &[f32]) {
         place(&mut self.out, &mut self.write_pos, samples);
     }
+}
+
+/// Replaces the NaN and infinite samples of a float frame by silence; returns how many there
+/// were. Integer formats cannot hold them.
+fn zero_non_finite(frame: &mut frame::Audio) -> usize {
+    let (width, planar) = match frame.format() {
+        Sample::F32(t) => (4, t == SampleType::Planar),
+        Sample::F64(t) => (8, t == SampleType::Planar),
+        _ => return 0,
+    };
+    let (planes, per_plane) = match planar {
+        true => (usize::from(frame.channels()), frame.samples()),
+        false => (1, frame.samples() * usize::from(frame.channels())),
+    };
+    let mut n = 0;
+    for i in 0..planes.min(frame.planes()) {
+        let data = frame.data_mut(i);
+        let len = (per_plane * width).min(data.len());
+        for b in data[..len].chunks_exact_mut(width) {
+            let finite = match width {
+                4 => f32::from_ne_bytes([b[0], b[1], b[2], b[3]]).is_finite(),
+                _ => f64::from_ne_bytes(b.try_into().unwrap_or([0; 8])).is_finite(),
+            };
+            if !finite {
+                b.fill(0);
+                n += 1;
+            }
+        }
+    }
+    n
 }
 
 /// Writes `samples` at output index `*pos`, then advances `*pos`: pads with silence up to

@@ -53,6 +53,11 @@ pub(crate) fn check_input(path: &Path) -> Result<(), MediaError> {
     };
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Err(unreadable("is a directory".into())),
+        // Not opened: opening a FIFO waits for a writer, and a device never ends.
+        Ok(m) if !m.is_file() => Err(unreadable(format!(
+            "not a regular file ({})",
+            special_kind(&m.file_type())
+        ))),
         Ok(m) if m.len() == 0 => Err(MediaError::NotMedia {
             path: path.into(),
             reason: "the file is empty".into(),
@@ -60,11 +65,36 @@ pub(crate) fn check_input(path: &Path) -> Result<(), MediaError> {
         Ok(_) => File::open(path)
             .map(drop)
             .map_err(|e| unreadable(io_why(&e))),
+        Err(_) if crate::inputs::link_trouble(path).is_some() => Err(unreadable(
+            crate::inputs::link_trouble(path).unwrap_or_default(),
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err(MediaError::NotFound { path: path.into() })
         }
         Err(e) => Err(unreadable(io_why(&e))),
     }
+}
+
+/// What a file that is neither a regular file nor a directory is, for messages.
+pub(crate) fn special_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+    }
+    let _ = t;
+    "a special file"
 }
 
 /// An I/O error as a message part: std's Display appends " (os error N)"; keep the readable

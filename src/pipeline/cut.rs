@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use super::review::EditSession;
 use super::{
@@ -408,16 +408,33 @@ fn render_cut(
     let ext = info.output_extension();
     let video_dest = output_path(input, job.out_dir.as_deref(), &format!("cut.{ext}"));
     let tmp = staged
-        .reserve(input, video_dest)
+        .reserve(input, video_dest.clone())
         .with_context(|| failed(input))?;
     let summary = render::render(input, &p.plan.keep, &tmp, &opts, &mut |f| {
         on(Event::Progress(f))
     })
-    .map_err(anyhow::Error::from)?;
+    .map_err(|e| render_error(e, input, &video_dest))?;
     Ok(summary.video_duration.map(|_| RenderNote {
         frames: summary.video_frames,
         copied_frames: summary.video_copied_frames,
         warn: opts.mode == render::RenderMode::Smart && summary.reencoded_because.is_some(),
         reencoded_because: summary.reencoded_because,
     }))
+}
+
+/// A render error as the user sees it: about the input, and about the destination where it
+/// is about writing, never the staging file or the burn-in captions' temporary file the
+/// renderer was given.
+fn render_error(e: render::RenderError, input: &Path, dest: &Path) -> anyhow::Error {
+    use render::RenderError as E;
+    let (i, d) = (input.display(), dest.display());
+    match e {
+        E::Encode { detail, .. } => anyhow!("{i}: cannot write {d}: encoding failed: {detail}"),
+        E::Output { detail, .. } => anyhow!("{i}: cannot write {d}: {detail}"),
+        E::SameAsInput { .. } => anyhow!("{i}: refusing to overwrite the input with {d}"),
+        E::BurnIn { detail, .. } => anyhow!("{i}: cannot burn in the captions: {detail}"),
+        e @ (E::Options(_) | E::Ffmpeg(_)) => anyhow!("{i}: {e}"),
+        // These name the input already.
+        e => e.into(),
+    }
 }

@@ -69,13 +69,15 @@ pub enum Script {
 }
 
 /// Progress of one input.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// A stage began: `decode`, `analyse`, `transcribe`, `write`; a cut also has `plan`
     /// (after `transcribe`) and `render` (after `write`).
     Stage(&'static str),
     /// Fraction of the current stage done, 0..=1.
     Progress(f32),
+    /// Something the user should know that does not stop the input (one line, naming it).
+    Warning(String),
 }
 
 /// The result of one input that went through.
@@ -157,6 +159,13 @@ pub fn listen(
     on(Event::Stage("decode"));
     let audio = media::decode::decode_audio_with_progress(input, &mut |f| on(Event::Progress(f)))?;
     let decode_seconds = t0.elapsed().as_secs_f64();
+    if audio.non_finite > 0 {
+        on(Event::Warning(format!(
+            "{}: {} NaN or infinite audio samples read as silence",
+            input.display(),
+            audio.non_finite
+        )));
+    }
 
     let ta = Instant::now();
     on(Event::Stage("analyse"));

@@ -35,7 +35,7 @@ impl Preset {
     /// The preset as TOML: every key with its value (keys without a value, such as an unset
     /// `max_cps`, as a comment), in the order of `presets/default.toml`. Parsing the text
     /// gives this preset back.
-    fn to_toml(&self) -> String {
+    pub(crate) fn to_toml(&self) -> String {
         let table = toml::Table::try_from(self).expect("a preset serializes to a TOML table");
         let mut out = String::new();
         for &key in fields_of::<Preset>() {

@@ -45,13 +45,25 @@ fn assert_one_error_line(o: &Output) {
     assert!(lines[0].starts_with("error: "), "{err}");
 }
 
+/// Every command that prints to stdout, with what it needs.
+fn printing_commands() -> Vec<Vec<String>> {
+    let talk = fixture("talk.mp4").to_str().unwrap().to_string();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    vec![
+        s(&["presets", "list"]),
+        s(&["model", "list"]),
+        s(&["model", "path", "tiny.en"]),
+        s(&["presets", "show", "default"]),
+        s(&["cut", &talk, "--no-captions", "--dry-run", "-q"]),
+    ]
+}
+
 #[test]
 fn stdout_on_a_closed_pipe_is_success_without_a_panic() {
-    for args in [
-        &["presets", "list"][..],
-        &["model", "list"],
-        &["presets", "show", "default"],
-    ] {
+    tiny_en();
+    for args in &printing_commands() {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let args = &args[..];
         let o = run_with_stdout(args, closed_pipe());
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
@@ -60,11 +72,10 @@ fn stdout_on_a_closed_pipe_is_success_without_a_panic() {
 
 #[test]
 fn stdout_on_a_full_device_is_one_error_line() {
-    for args in [
-        &["presets", "list"][..],
-        &["model", "list"],
-        &["presets", "show", "default"],
-    ] {
+    tiny_en();
+    for args in &printing_commands() {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let args = &args[..];
         let o = run_with_stdout(args, dev_full());
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert_one_error_line(&o);

@@ -3,7 +3,7 @@
 //!
 //! | module | what it checks |
 //! |---|---|
-//! | [`adversarial`] | issue 18's corpus: inputs never destinations, colliding outputs, own outputs, symlink loops and broken links |
+//! | [`adversarial`] | issue 18's corpus: inputs never destinations, colliding outputs, own outputs, symlink loops and broken links, FIFOs, disk full, read-only and unwritable folders, script errors, NaN samples |
 //! | [`cli`] | the binary end to end with the real tiny.en model: captions, errors, batch, align, presets |
 //! | [`crashes`] | issue 18's adversarial corpus: closed pipes, full devices, negative values, lying ggml headers, signals |
 //! | [`cut`] | `subcut cut`: sync, kept speech, exports, timeline, dry runs, audio-only inputs |

@@ -126,6 +126,31 @@ fn known_ftype(ftype: i32) -> bool {
     ftype >= 0 && matches!(ftype % 1000, 0..=3 | 7..=25)
 }
 
+/// What whisper.cpp needs of the eleven hyperparameters (in file order) to load a model
+/// without asserting or reading past its tables; the error says what is wrong. The reader
+/// checks a file with it, and `model import` what it is about to write.
+pub(crate) fn check_hyperparameters(hp: [i32; 11]) -> Result<(), String> {
+    if hp[..10].iter().any(|&v| !(1..=1_000_000).contains(&v)) || !matches!(hp[9], 80 | 128) {
+        return Err(format!("implausible hyperparameters {hp:?}"));
+    }
+    let [n_vocab, _, a_state, a_head, _, _, t_state, t_head, _, _, ftype] = hp;
+    if !known_ftype(ftype) {
+        return Err(format!("unknown weight type: ftype {ftype}"));
+    }
+    // Past 51866 a multilingual vocabulary would name more languages than whisper.cpp has.
+    if n_vocab > 51866 {
+        return Err(format!(
+            "vocabulary of {n_vocab} tokens, whisper has at most 51866"
+        ));
+    }
+    if a_state != t_state || a_state % a_head != 0 || t_state % t_head != 0 {
+        return Err(format!(
+            "widths {a_state}/{t_state} do not split into {a_head}/{t_head} attention heads"
+        ));
+    }
+    Ok(())
+}
+
 /// Reads the header and walks the file (filter bank, vocabulary, tensor headers; data is
 /// skipped) so a wrong or truncated file gets a precise one-line error before whisper.cpp
 /// sees it.
@@ -220,7 +245,7 @@ impl<'a> Walker<'a> {
 
     /// Skips `n` bytes of `what`, which must all be in the file.
     fn skip(&mut self, n: u64, what: &str) -> Result<(), GgmlError> {
-        if self.pos + n > self.len {
+        if self.pos.checked_add(n).is_none_or(|end| end > self.len) {
             return Err(self.truncated(format!(
                 "{what} needs {n} bytes at offset {}, the file ends at {}",
                 self.pos, self.len
@@ -237,25 +262,7 @@ impl<'a> Walker<'a> {
         for v in hp.iter_mut() {
             *v = self.i32("header")?;
         }
-        if hp[..10].iter().any(|&v| !(1..=1_000_000).contains(&v)) || !matches!(hp[9], 80 | 128) {
-            return Err(self.not_ggml(format!("implausible hyperparameters {hp:?}")));
-        }
-        // whisper.cpp asserts on these (or reads past its tables) instead of refusing the file.
-        let [n_vocab, _, a_state, a_head, _, _, t_state, t_head, _, _, ftype] = hp;
-        if !known_ftype(ftype) {
-            return Err(self.not_ggml(format!("unknown weight type: ftype {ftype}")));
-        }
-        // Past 51866 a multilingual vocabulary would name more languages than whisper.cpp has.
-        if n_vocab > 51866 {
-            return Err(self.not_ggml(format!(
-                "vocabulary of {n_vocab} tokens, whisper has at most 51866"
-            )));
-        }
-        if a_state != t_state || a_state % a_head != 0 || t_state % t_head != 0 {
-            return Err(self.not_ggml(format!(
-                "widths {a_state}/{t_state} do not split into {a_head}/{t_head} attention heads"
-            )));
-        }
+        check_hyperparameters(hp).map_err(|why| self.not_ggml(why))?;
         // The first ten are positive (checked above); ftype is kept as stored.
         let v = hp.map(|v| v as u32);
         Ok(GgmlHeader {

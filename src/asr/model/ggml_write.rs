@@ -479,6 +479,26 @@ pub fn import_ct2(
             t.out = OutType::Quant(q);
         }
     }
+    let header = [
+        n_vocab,
+        dims.n_audio_ctx,
+        dims.d,
+        dims.n_audio_head,
+        dims.n_audio_layer,
+        dims.n_text_ctx,
+        dims.d,
+        dims.n_text_head,
+        dims.n_text_layer,
+        dims.n_mels,
+        quantize.map_or(1, |q| q.header_ftype() as usize),
+    ];
+    // Refused before anything is written (or a filter bank of n_mels rows is allocated):
+    // a file whisper.cpp cannot load, which `read_header` would refuse afterwards.
+    let hp = header.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+    super::ggml_file::check_hyperparameters(hp).map_err(|why| ImportError::Invalid {
+        path: files.model.clone(),
+        msg: format!("not a model whisper.cpp can load: {why}"),
+    })?;
     let mel = mel_filterbank(SAMPLE_RATE, N_FFT, dims.n_mels);
 
     let dir = match out.parent() {
@@ -506,23 +526,7 @@ pub fn import_ct2(
                 .try_for_each(|&x| w.write_all(&(x as i32).to_le_bytes()))
         };
         w.write_all(&GGML_MAGIC.to_le_bytes()).map_err(write_err)?;
-        i32s(
-            &mut w,
-            &[
-                n_vocab,
-                dims.n_audio_ctx,
-                dims.d,
-                dims.n_audio_head,
-                dims.n_audio_layer,
-                dims.n_text_ctx,
-                dims.d,
-                dims.n_text_head,
-                dims.n_text_layer,
-                dims.n_mels,
-                quantize.map_or(1, |q| q.header_ftype() as usize),
-            ],
-        )
-        .map_err(write_err)?;
+        i32s(&mut w, &header).map_err(write_err)?;
         i32s(&mut w, &[dims.n_mels, 1 + N_FFT / 2]).map_err(write_err)?;
         for v in &mel {
             w.write_all(&v.to_le_bytes()).map_err(write_err)?;

@@ -5,6 +5,9 @@
 //!
 //! - [`srt`]: SubRip, millisecond stamps.
 //! - [`vtt`]: WebVTT (W3C), millisecond stamps, text escaped as cue text.
+//!
+//! Two of them are read back too, for `align --script`: [`srt::parse`] and [`vtt::parse`]
+//! (cues, or a [`ParseError`] naming the line).
 //! - [`ass`]: Advanced SubStation Alpha, centisecond stamps, one `Default` style built from
 //!   an [`AssStyle`] (font, size, colours, outline, position, margins).
 //! - `json`: the whole transcript (segments with timed words) and the cues.
@@ -33,7 +36,10 @@
 //! ```
 
 pub mod ass;
+#[cfg(test)]
+mod fuzz;
 mod json;
+mod read;
 pub mod srt;
 pub mod txt;
 pub mod vtt;
@@ -46,6 +52,7 @@ use crate::time::Time;
 use crate::transcript::Transcript;
 
 pub use ass::{AssPosition, AssStyle, AssStyleError};
+pub use read::ParseError;
 
 /// An output format selectable with `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

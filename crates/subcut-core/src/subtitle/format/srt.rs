@@ -2,8 +2,9 @@
 //! `render` writes it (via srtlib, for [`super::render`]); [`parse`] reads it back
 //! (`align --script`).
 
-use srtlib::{ParsingError, Subtitle, Subtitles, Timestamp};
+use srtlib::{Subtitle, Subtitles, Timestamp};
 
+use super::read::{self, ParseError};
 use crate::subtitle::Cue;
 use crate::time::Time;
 
@@ -35,24 +36,55 @@ pub(crate) fn render(cues: &[Cue]) -> String {
 }
 
 /// Reads an SRT document into cues, in file order, text as written (lines joined by `\n`).
-/// A byte-order mark and Windows line ends are accepted.
-pub fn parse(text: &str) -> Result<Vec<Cue>, ParsingError> {
-    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
-    let subs = Subtitles::parse_from_str(text)?;
-    Ok(subs
-        .to_vec()
-        .into_iter()
-        .map(|s| Cue {
-            start: time(&s.start_time),
-            end: time(&s.end_time),
-            text: s.text,
-        })
-        .collect())
-}
-
-fn time(t: &Timestamp) -> Time {
-    let (h, m, s, ms) = t.get();
-    Time::from_millis(Timestamp::convert_to_milliseconds(h, m, s, ms) as i64)
+/// A byte-order mark and Windows line ends are accepted; so are a missing cue number, `.`
+/// before the milliseconds and coordinates after the end time. An error names the line.
+pub fn parse(text: &str) -> Result<Vec<Cue>, ParseError> {
+    const FORM: &str = "HH:MM:SS,mmm";
+    let stamp = |s: &str| read::clock(s, &[',', '.'], false);
+    let lines = read::lines(text);
+    let mut cues = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let (n, line) = lines[i];
+        let line = line.trim();
+        if line.is_empty() {
+            i += 1;
+            continue;
+        }
+        // A block: its number (optional), the timing line, the text up to a blank line.
+        let (n, timing) = if !line.contains("-->") && line.bytes().all(|b| b.is_ascii_digit()) {
+            match lines.get(i + 1) {
+                Some(&(m, t)) if t.contains("-->") => {
+                    i += 1;
+                    (m, t.trim())
+                }
+                Some(&(m, t)) => {
+                    return Err(read::error(
+                        m,
+                        format!(
+                            "cue {line}: expected its timing line `{FORM} --> {FORM}`, found {t:?}"
+                        ),
+                    ))
+                }
+                None => return Err(read::error(n, format!("cue {line} has no timing line"))),
+            }
+        } else {
+            (n, line)
+        };
+        let (start, end) = read::timing(timing, stamp, FORM).map_err(|e| read::error(n, e))?;
+        i += 1;
+        let mut text = Vec::new();
+        while let Some(&(_, t)) = lines.get(i).filter(|(_, t)| !t.trim().is_empty()) {
+            text.push(t.trim_end());
+            i += 1;
+        }
+        cues.push(Cue {
+            start,
+            end,
+            text: text.join("\n"),
+        });
+    }
+    Ok(cues)
 }
 
 #[cfg(test)]
@@ -121,5 +153,41 @@ mod tests {
         assert_eq!(parsed[0].end, Time::from_millis(2_500));
         assert_eq!(parsed[0].text.trim_end(), "Hi");
         assert!(parse("1\n00:00:01 --> nonsense\nHi\n").is_err());
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let doc =
+            "1\n00:00:00,500 --> 00:00:02,000\nhello\n\n2\n00:00:03,000 --> 00:00:0x,000\nbad\n";
+        let e = parse(doc).unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.message.contains("bad end time \"00:00:0x,000\""), "{e}");
+        let e = parse("1\nhello\n").unwrap_err();
+        assert_eq!(
+            (
+                e.line,
+                e.message.contains("cue 1: expected its timing line")
+            ),
+            (2, true),
+            "{e}"
+        );
+        let e = parse("\n\nhello there\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let e = parse("1\n00:00:02,000 --> 00:00:01,000\nx\n").unwrap_err();
+        assert!(e.message.contains("before it starts"), "{e}");
+        assert_eq!(parse("7").unwrap_err().line, 1);
+    }
+
+    #[test]
+    fn reads_what_srtlib_would_not() {
+        // No numbers, '.' milliseconds, coordinates, extra blank lines, CR line ends.
+        let doc = "\n\n00:00:01.000 --> 00:00:02,500 X1:1 X2:2\rone\rtwo\r\r\r\r3\r00:00:03,000 --> 00:00:04,000\rthree";
+        let cues = parse(doc).unwrap();
+        assert_eq!(cues.len(), 2);
+        assert_eq!(cues[0].text, "one\ntwo");
+        assert_eq!(cues[0].end, Time::from_millis(2_500));
+        assert_eq!(cues[1].text, "three");
+        assert!(parse("").unwrap().is_empty());
+        assert!(parse("\u{feff}\r\n\n").unwrap().is_empty());
     }
 }

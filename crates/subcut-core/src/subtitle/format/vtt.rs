@@ -11,7 +11,20 @@
 //! let cue = Cue { start: Time::from_millis(1_000), end: Time::from_millis(2_000), text: "a <b> & c".into() };
 //! assert_eq!(vtt::render(&[cue]), "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\na &lt;b&gt; &amp; c\n");
 //! ```
+//!
+//! [`parse`] reads a WebVTT file back (for `align --script`): its cues in file order, the
+//! text without markup (`<b>`, `<v Name>`, `<00:01.000>` dropped, character references
+//! decoded); `NOTE`, `STYLE` and `REGION` blocks are skipped, cue settings ignored.
+//!
+//! ```
+//! use subcut_core::subtitle::format::vtt;
+//! let cues = vtt::parse("WEBVTT\n\n00:01.000 --> 00:02.000 align:start\n<v Ann>Hi &amp; bye\n").unwrap();
+//! assert_eq!(cues[0].text, "Hi & bye");
+//! let e = vtt::parse("WEBVTT\n\n00:01.000 --> 00:0x.000\nHi\n").unwrap_err();
+//! assert_eq!(e.to_string(), "line 3: bad end time \"00:0x.000\" (expected [HH:]MM:SS.mmm)");
+//! ```
 
+use super::read::{self, ParseError};
 use crate::subtitle::Cue;
 use crate::time::Time;
 
@@ -68,6 +81,115 @@ pub fn render(cues: &[Cue]) -> String {
         ));
     }
     out
+}
+
+/// Reads a WebVTT document (see the module docs). An error names the line.
+pub fn parse(text: &str) -> Result<Vec<Cue>, ParseError> {
+    const FORM: &str = "[HH:]MM:SS.mmm";
+    let stamp = |s: &str| read::clock(s, &['.'], true);
+    let lines = read::lines(text);
+    let first = lines.first().map_or("", |l| l.1);
+    let signature = first
+        .strip_prefix("WEBVTT")
+        .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']));
+    if !signature {
+        return Err(read::error(
+            1,
+            format!("not a WebVTT file: it must start with a WEBVTT line, not {first:?}"),
+        ));
+    }
+    // The header runs up to the first blank line.
+    let mut i = lines
+        .iter()
+        .position(|l| l.1.trim().is_empty())
+        .unwrap_or(lines.len());
+    let mut cues = Vec::new();
+    while i < lines.len() {
+        if lines[i].1.trim().is_empty() {
+            i += 1;
+            continue;
+        }
+        let end = lines[i..]
+            .iter()
+            .position(|l| l.1.trim().is_empty())
+            .map_or(lines.len(), |k| i + k);
+        let block = &lines[i..end];
+        i = end;
+        let head = block[0].1;
+        let keyword = |k: &str| {
+            head.strip_prefix(k)
+                .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
+        };
+        if keyword("NOTE") || keyword("STYLE") || keyword("REGION") {
+            continue;
+        }
+        // An identifier line (optional), the timing line, the payload.
+        let at = match block.iter().position(|l| l.1.contains("-->")) {
+            Some(k) if k <= 1 => k,
+            _ => {
+                let (n, l) = block[usize::from(!head.contains("-->") && block.len() > 1)];
+                return Err(read::error(
+                    n,
+                    format!("expected a timing line `{FORM} --> {FORM}`, found {l:?}"),
+                ));
+            }
+        };
+        let (n, timing) = block[at];
+        let (start, end) =
+            read::timing(timing.trim(), stamp, FORM).map_err(|e| read::error(n, e))?;
+        let text: Vec<String> = block[at + 1..]
+            .iter()
+            .map(|l| cue_text(l.1))
+            .filter(|t| !t.is_empty())
+            .collect();
+        cues.push(Cue {
+            start,
+            end,
+            text: text.join("\n"),
+        });
+    }
+    Ok(cues)
+}
+
+/// One line of cue text as plain text: tags dropped, character references decoded, trimmed.
+fn cue_text(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => match rest.find('>') {
+                Some(k) => rest = &rest[k + 1..],
+                None => rest = "",
+            },
+            '&' => {
+                let named = [
+                    ("&amp;", "&"),
+                    ("&lt;", "<"),
+                    ("&gt;", ">"),
+                    ("&nbsp;", " "),
+                    ("&lrm;", "\u{200e}"),
+                    ("&rlm;", "\u{200f}"),
+                    ("&quot;", "\""),
+                    ("&apos;", "'"),
+                ];
+                match named.iter().find(|(k, _)| rest.starts_with(k)) {
+                    Some((k, v)) => {
+                        out.push_str(v);
+                        rest = &rest[k.len()..];
+                    }
+                    None => {
+                        out.push('&');
+                        rest = &rest[1..];
+                    }
+                }
+            }
+            c => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out.trim().to_string()
 }
 
 #[cfg(test)]
@@ -180,5 +302,50 @@ mod tests {
         );
         assert_eq!(render(&[]), "WEBVTT\n\n");
         assert!(parse(&render(&[])).is_empty());
+    }
+
+    #[test]
+    fn parses_what_it_renders() {
+        let cues = [
+            cue(800_000, 2_900_000, "Hello <world> & co."),
+            cue(3_723_456_000, 3_725_000_000, "Two\nlines"),
+        ];
+        let back = super::parse(&render(&cues)).unwrap();
+        assert_eq!(back.len(), 2);
+        for (a, b) in cues.iter().zip(&back) {
+            assert_eq!((a.start, a.end, &a.text), (b.start, b.end, &b.text));
+        }
+    }
+
+    #[test]
+    fn reads_players_files_and_skips_notes_styles_and_regions() {
+        let doc = "\u{feff}WEBVTT - a title\r\nKind: captions\r\n\r\nNOTE made by hand\r\n-- not a cue\r\n\r\n\
+                   STYLE\r\n::cue { color: red }\r\n\r\nREGION\r\nid:fred\r\n\r\n\
+                   intro\r\n00:00.500 --> 00:01.250 line:0 position:20%\r\n<c.yellow>Hi</c> <i>there</i>\r\n\
+                   <v Bob>&lt;3 &amp;&nbsp;more\r\n\r\n01:00:00.000 --> 01:00:01.000\r\nlate &unknown;\r\n";
+        let cues = super::parse(doc).unwrap();
+        assert_eq!(cues.len(), 2, "{cues:?}");
+        assert_eq!(cues[0].start, Time::from_millis(500));
+        assert_eq!(cues[0].end, Time::from_millis(1_250));
+        assert_eq!(cues[0].text, "Hi there\n<3 & more");
+        assert_eq!(cues[1].start, Time::from_millis(3_600_000));
+        assert_eq!(cues[1].text, "late &unknown;");
+        assert!(super::parse("WEBVTT\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = super::parse("1\n00:00:01,000 --> 00:00:02,000\nHi\n").unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("WEBVTT"), "{e}");
+        assert!(super::parse("WEBVTTX\n").is_err());
+        let e = super::parse("WEBVTT\n\nid\nHi there\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        let e = super::parse("WEBVTT\n\n00:01.000 --> 00:00.500\nHi\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("before it starts"), "{e}");
+        // SRT's comma is not WebVTT.
+        let e = super::parse("WEBVTT\n\n00:00:01,000 --> 00:00:02,000\nHi\n").unwrap_err();
+        assert!(e.message.contains("bad start time"), "{e}");
     }
 }
