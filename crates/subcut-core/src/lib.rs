@@ -19,6 +19,7 @@
 pub mod analysis;
 pub mod config;
 pub mod edit;
+pub mod glossary;
 pub mod subtitle;
 pub mod time;
 pub mod transcript;

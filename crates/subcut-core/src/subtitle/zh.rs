@@ -136,6 +136,7 @@ mod tests {
                 })
                 .collect(),
             no_speech_probability: 0.0,
+            language: String::new(),
         }
     }
 
