@@ -21,7 +21,7 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 #    weights, venv for the tests' OpenTimelineIO readers; the ffmpeg CLI is what tests check
 #    outputs with).
 pkgs=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
-      libavdevice-dev clang libclang-dev cmake pkg-config ffmpeg fonts-noto-cjk)
+      libavdevice-dev clang libclang-dev cmake pkg-config ffmpeg fonts-noto-cjk espeak-ng)
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || pkgs+=(python3-pip)
 command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || pkgs+=(python3-venv)
 missing=()

@@ -291,13 +291,15 @@ pub(crate) trait WindowEngine {
     ) -> Result<Decoded>;
 }
 
+/// Transcribes one window's samples.
+pub(crate) type TranscribeFn<'a> =
+    dyn FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript> + 'a;
+
 /// Any transcribing function as a [`WindowEngine`] that cannot detect: each window is
 /// decoded in the forced language or in the one the function finds itself.
-pub(crate) struct Plain<'a>(
-    pub &'a mut dyn FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript>,
-);
+pub(crate) struct Plain<'a, 'f>(pub &'a mut TranscribeFn<'f>);
 
-impl WindowEngine for Plain<'_> {
+impl WindowEngine for Plain<'_, '_> {
     fn detect(&mut self, _: &Window, _: &TranscribeOptions) -> Result<LangProbs> {
         Ok(Vec::new())
     }
@@ -659,6 +661,11 @@ impl Hearing<'_, '_> {
             Some(p) => Some(p),
             None => {
                 let probs = self.detect(group)?;
+                if group.len() >= 2 && runner_up(&probs, cands) >= MIXED {
+                    // Two languages before any decoding: straight to the halves.
+                    let (left, right) = self.split(group)?;
+                    return Ok(join(left, right));
+                }
                 pick(&probs, cands).or_else(|| cands.first().cloned())
             }
         };
@@ -674,25 +681,25 @@ impl Hearing<'_, '_> {
         let mixed =
             runner_up(&probs, cands) >= MIXED || !self.missed(group, &heard.segments).is_empty();
         if group.len() >= 2 && mixed {
-            let at = split_point(group);
             let before = self.prev.clone();
-            let left = self.hear(&group[..at], true)?;
-            let right = self.hear(&group[at..], true)?;
+            let (left, right) = self.split(group)?;
             let covered = left.covered + right.covered;
             if covered > heard.covered
                 || (left.language != right.language && covered >= heard.covered)
             {
-                let mut segments = left.segments;
-                segments.extend(right.segments);
-                return Ok(Heard {
-                    segments,
-                    language: right.language,
-                    covered,
-                });
+                return Ok(join(left, right));
             }
             self.prev = before;
         }
         Ok(heard)
+    }
+
+    /// The two halves of `group` (split at [`split_point`]), each heard on its own.
+    fn split(&mut self, group: &[Span]) -> Result<(Heard, Heard)> {
+        let at = split_point(group);
+        let left = self.hear(&group[..at], true)?;
+        let right = self.hear(&group[at..], true)?;
+        Ok((left, right))
     }
 
     /// Decodes alone, without conditioning, each piece of `group` that has enough speech and
@@ -745,6 +752,17 @@ impl Hearing<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Two halves heard apart, as one: the language of the later half goes on.
+fn join(left: Heard, right: Heard) -> Heard {
+    let mut segments = left.segments;
+    segments.extend(right.segments);
+    Heard {
+        segments,
+        language: right.language,
+        covered: left.covered + right.covered,
     }
 }
 
@@ -1394,23 +1412,51 @@ mod tests {
         // 4.5 + 4.5 s: one window, Chinese then English.
         let pieces = [s(0.0, 4.5), s(5.0, 9.5)];
         let speech = [s(0.4, 4.2), s(5.4, 9.2)];
+        let mixed = || vec![said(0.5, 4.2, "zh", "你好"), said(5.5, 9.0, "en", "hello")];
         let (t, d) = replayed(
-            vec![said(0.5, 4.2, "zh", "你好"), said(5.5, 9.0, "en", "hello")],
+            mixed(),
             serde_json::json!([]),
             &pieces,
             &speech,
             &TranscribeOptions::default(),
         );
-        assert_eq!(
-            heard(&t),
-            [("zh".into(), "你好".into()), ("en".into(), "hello".into())]
-        );
+        let both: [(String, String); 2] =
+            [("zh".into(), "你好".into()), ("en".into(), "hello".into())];
+        assert_eq!(heard(&t), both);
         assert_eq!(
             asked(&d),
-            ["zh", "zh", "en"],
-            "the whole window, then each half"
+            ["zh", "en"],
+            "detected as mixed before decoding: each half on its own"
         );
-        assert_eq!((d[1].1, d[2].1), (pieces[0], pieces[1]));
+        assert_eq!((d[0].1, d[1].1), (pieces[0], pieces[1]));
+        // The same after a Chinese window (windows of ≤ 10 s): decoded whole in the previous
+        // window's language, found mixed, split.
+        let mut segs = vec![said(21.0, 28.0, "zh", "早")];
+        segs.extend(mixed().into_iter().map(|mut v| {
+            for k in ["start", "end"] {
+                v[k] = (v[k].as_f64().unwrap() + 30.0).into();
+            }
+            for w in v["words"].as_array_mut().unwrap() {
+                for k in ["start", "end"] {
+                    w[k] = (w[k].as_f64().unwrap() + 30.0).into();
+                }
+            }
+            v
+        }));
+        let later = [s(20.0, 29.0), s(30.0, 34.5), s(35.0, 39.5)];
+        let later_speech = [s(20.4, 28.7), s(30.4, 34.2), s(35.4, 39.2)];
+        let opts = TranscribeOptions {
+            pack_max: Time::from_secs_f64(10.0),
+            ..TranscribeOptions::default()
+        };
+        let (t, d) = replayed(segs, serde_json::json!([]), &later, &later_speech, &opts);
+        assert_eq!(t.segments.len(), 3);
+        assert_eq!(heard(&t)[1..], both);
+        assert_eq!(
+            asked(&d),
+            ["zh", "zh", "zh", "en"],
+            "the first window; the second whole, then each half"
+        );
         // One language throughout: no split.
         let (t, d) = replayed(
             vec![said(0.5, 4.0, "en", "one"), said(5.5, 9.0, "en", "two")],

@@ -10,6 +10,7 @@
 //! | [`exports`] | every editor export read back by OpenTimelineIO's readers (FCPXML: exact rationals), with and without timecode |
 //! | [`formats`] | every subtitle format read back by another tool (subtp, libass) |
 //! | [`golden`] | every subtitle and export format byte for byte against `fixtures/golden/` |
+//! | [`languages`] | issue 15: a mixed English/German clip keeps both languages, unheard speech is reported, bad `--language`/`--glossary` |
 //! | [`quantize`] | `model import --quantize` against whisper.cpp's own quantizer |
 //! | [`render`] | the cut renderer as a library, on media made on the fly |
 //! | [`watch`] | `subcut watch` on a temporary folder |
@@ -25,6 +26,7 @@ mod cut;
 mod exports;
 mod formats;
 mod golden;
+mod languages;
 mod quantize;
 mod render;
 mod util;

@@ -517,7 +517,8 @@ impl Windows<'_> {
     /// The language probabilities of the audio whose encoder output the state holds: one
     /// decoder step from the start-of-transcript token, softmax over the language tokens
     /// (what `whisper_lang_auto_detect` does after its own encoder pass).
-    fn languages(&mut self, threads: usize) -> Result<windows::LangProbs, AsrError> {
+    fn languages(&mut self, threads: usize, debug: bool) -> Result<windows::LangProbs, AsrError> {
+        let t0 = Instant::now();
         let ctx = &self.whisper.ctx;
         self.state.decode(&[ctx.token_sot()], 0, threads.max(1))?;
         let logits = self.state.get_logits()?;
@@ -534,8 +535,24 @@ impl Windows<'_> {
             .map(|(l, x)| (l.to_string(), (((x - max) as f64).exp() / sum) as f32))
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if debug {
+            eprintln!(
+                "language detection {:.3} s (one decoder step): {}",
+                t0.elapsed().as_secs_f64(),
+                top3(&out)
+            );
+        }
         Ok(out)
     }
+}
+
+/// `en 0.93, de 0.04, nl 0.01`, for the debug lines.
+fn top3(p: &windows::LangProbs) -> String {
+    p.iter()
+        .take(3)
+        .map(|(l, x)| format!("{l} {x:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl windows::WindowEngine for Windows<'_> {
@@ -550,6 +567,7 @@ impl windows::WindowEngine for Windows<'_> {
         opts: &TranscribeOptions,
     ) -> anyhow::Result<windows::LangProbs> {
         let whisper = self.whisper;
+        let t0 = Instant::now();
         if !whisper.is_multilingual() || w.audio.is_empty() {
             return Ok(Vec::new());
         }
@@ -585,6 +603,14 @@ impl windows::WindowEngine for Windows<'_> {
             .filter_map(|(id, &p)| Some((whisper_rs::get_lang_str(id as i32)?.to_string(), p)))
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if opts.whisper.debug_windows {
+            eprintln!(
+                "language detection {:.3} s (an encoder pass, {:.2} s of audio): {}",
+                t0.elapsed().as_secs_f64(),
+                w.audio.len() as f64 / SAMPLE_RATE as f64,
+                top3(&out)
+            );
+        }
         Ok(out)
     }
 
@@ -599,7 +625,7 @@ impl windows::WindowEngine for Windows<'_> {
             .whisper
             .transcribe_in(&mut self.state, w.audio, opts, progress)?;
         let languages = if languages && self.whisper.is_multilingual() {
-            self.languages(opts.threads)?
+            self.languages(opts.threads, opts.whisper.debug_windows)?
         } else {
             Vec::new()
         };
