@@ -62,9 +62,9 @@ impl Transcript {
         join_text(self.segments.iter().map(|s| s.text.as_str()))
     }
 
-    /// Each language's share of the speech time (the segments' durations; a segment without
-    /// a language counts as the transcript's), largest first, shares summing to 1. Empty when
-    /// no segment has any duration.
+    /// Each language's share of the speech time (its words' durations, or a segment's span
+    /// when it has no timed words; a segment without a language counts as the transcript's),
+    /// largest first, shares summing to 1. Empty when nothing has any duration.
     pub fn language_shares(&self) -> Vec<(String, f64)> {
         let mut by: Vec<(String, i64)> = Vec::new();
         for s in &self.segments {
@@ -73,7 +73,13 @@ impl Transcript {
             } else {
                 &s.language
             };
-            let d = (s.end - s.start).0.max(0);
+            // Speech time: the words' (pauses inside a segment do not count), or the
+            // segment's span when it has no timed words.
+            let d = if s.words.is_empty() {
+                (s.end - s.start).0.max(0)
+            } else {
+                s.words.iter().map(|w| (w.end - w.start).0.max(0)).sum()
+            };
             match by.iter_mut().find(|(l, _)| l == lang) {
                 Some((_, t)) => *t += d,
                 None => by.push((lang.clone(), d)),
@@ -234,6 +240,19 @@ mod tests {
         assert_eq!(shares[0].0, "zh");
         assert!((shares[0].1 - 6.3 / 8.2).abs() < 1e-9, "{shares:?}");
         assert_eq!(format_shares(&shares), "zh 77 %, en 23 %");
+        // Timed words count, not the pauses between them.
+        let mut en = seg(10.0, 20.0, "en");
+        en.words = vec![Word {
+            text: "hi".into(),
+            start: Time::from_secs_f64(10.0),
+            end: Time::from_secs_f64(10.5),
+            probability: 1.0,
+        }];
+        let t = Transcript {
+            language: "zh".into(),
+            segments: vec![seg(0.0, 2.0, "zh"), en],
+        };
+        assert_eq!(format_shares(&t.language_shares()), "zh 80 %, en 20 %");
         assert!(Transcript::default().language_shares().is_empty());
     }
 
