@@ -91,6 +91,7 @@ fn main() -> anyhow::Result<()> {
             std::hint::black_box(whisper.transcribe_windows(
                 &audio.samples,
                 &windows,
+                &speech,
                 &opts,
                 &mut |_| {},
             )?);

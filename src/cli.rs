@@ -135,9 +135,17 @@ pub(crate) struct CaptionArgs {
     /// Model name (see `subcut model list`) or path to a ggml model file [preset default: base-q8_0].
     #[arg(short, long, value_name = "NAME|PATH")]
     pub(crate) model: Option<String>,
-    /// Spoken language: `auto` to detect it, or a code such as en, zh, de [default: auto].
-    #[arg(short, long, value_name = "auto|en|zh|…")]
+    /// Spoken language: `auto` detects it window by window; a code such as en, zh, de forces
+    /// one; a list such as zh,en detects among those [default: auto].
+    #[arg(short, long, value_name = "auto|en|zh,en|…")]
     pub(crate) language: Option<String>,
+    /// Beam search with N beams (1 = greedy, the default; see README for when more pays).
+    #[arg(long, value_name = "N")]
+    pub(crate) beam_size: Option<usize>,
+    /// Terms (names, brands, jargon), one per line: prime the recogniser and fix near-miss
+    /// spellings of whole words.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) glossary: Option<PathBuf>,
     /// Translate the speech into English captions.
     #[arg(long)]
     pub(crate) translate: bool,

@@ -19,7 +19,7 @@
 
 #![warn(missing_docs)]
 
-pub use subcut_core::{analysis, config, edit, subtitle, time, transcript};
+pub use subcut_core::{analysis, config, edit, glossary, subtitle, time, transcript};
 
 pub mod asr;
 pub mod media;

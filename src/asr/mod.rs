@@ -42,17 +42,25 @@ pub trait Transcriber: Sync {
     ) -> Result<Transcript>;
 
     /// Transcribes `samples` in the given windows (see [`windows::pieces_for`]), times on the
-    /// whole input's timeline.
+    /// whole input's timeline; `speech` is the measured speech (see [`windows::transcribe`]).
     fn transcribe_windows(
         &self,
         samples: &[f32],
         windows: &[Span],
+        speech: &[Span],
         opts: &TranscribeOptions,
         progress: &mut dyn FnMut(f32),
     ) -> Result<Transcript> {
-        windows::transcribe(samples, windows, opts, progress, &mut |s, o, p| {
-            self.transcribe(s, o, p)
-        })
+        let mut call =
+            |s: &[f32], o: &TranscribeOptions, p: &mut dyn FnMut(f32)| self.transcribe(s, o, p);
+        windows::transcribe(
+            samples,
+            windows,
+            speech,
+            opts,
+            progress,
+            &mut windows::Plain(&mut call),
+        )
     }
 }
 
@@ -61,9 +69,13 @@ pub trait Transcriber: Sync {
 /// applied by the caller ([`TranscribeOptions::with_knobs`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TranscribeOptions {
-    /// ISO 639-1 code (`"zh"`) or whisper's English name (`"chinese"`); `None` or `"auto"`
-    /// detects the language from the first 30 s.
+    /// ISO 639-1 code (`"zh"`) or whisper's English name (`"chinese"`): every window is
+    /// decoded in it. `None` (or `"auto"`) detects the language of each window
+    /// ([`windows::transcribe`]), among [`candidates`](Self::candidates).
     pub language: Option<String>,
+    /// Without a forced [`language`](Self::language): the languages (whisper's codes) a
+    /// window's detection may choose from (`--language zh,en`); empty: any.
+    pub candidates: Vec<String>,
     /// Translate into English (multilingual models only).
     pub translate: bool,
     /// Engine threads for this call (≥ 1). Default 1: the caller knows the cores and how many
@@ -94,6 +106,7 @@ impl Default for TranscribeOptions {
     fn default() -> Self {
         TranscribeOptions {
             language: None,
+            candidates: Vec::new(),
             translate: false,
             threads: 1,
             initial_prompt: None,
@@ -157,7 +170,9 @@ pub(crate) fn load_engine(model: &str, opts: &TranscribeOptions) -> Result<Engin
     let path = model::resolve(model)?;
     let w = Whisper::load(&path)?;
     if !w.is_multilingual()
-        && (opts.translate || opts.language.as_deref().is_some_and(|l| l != "en"))
+        && (opts.translate
+            || opts.language.as_deref().is_some_and(|l| l != "en")
+            || opts.candidates.iter().any(|l| l != "en"))
     {
         bail!(
             "model {model} is English-only: use a multilingual model (e.g. --model base) for --language {} or --translate",
@@ -189,17 +204,51 @@ fn describe_model(path: &Path, w: &Whisper) -> String {
 
 /// A fake engine that returns a saved transcript (the JSON that `--format json` writes, or
 /// a bare `Transcript`), keeping only the segments that start within the audio.
+///
+/// When the segments carry languages (or the file has a `detect` list) it plays an engine
+/// that hears each window in one language, as whisper does: a window decoded in a language
+/// hears only the segments of that language (and those without one) whose middle lies in
+/// the window's pieces; the rest is lost, as whisper loses (or translates) speech it decodes
+/// in the wrong language. Its detection gives each language its share of the window's
+/// segment time, unless a `detect` entry overlaps the window:
+/// `"detect": [{"start": 0.0, "end": 5.0, "languages": {"de": 0.9, "en": 0.1}}]` (the entry
+/// overlapping the window's pieces most).
 pub(crate) struct Replay {
     transcript: Transcript,
+    detect: Vec<Detect>,
+}
+
+/// A replayed detection result for the windows overlapping `[start, end)`.
+#[derive(Clone, Debug, serde::Deserialize)]
+struct Detect {
+    start: Time,
+    end: Time,
+    languages: std::collections::BTreeMap<String, f32>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReplayFile {
+    #[serde(flatten)]
+    transcript: Transcript,
+    #[serde(default)]
+    detect: Vec<Detect>,
 }
 
 impl Replay {
     pub fn load(path: &Path) -> Result<Replay> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read transcript", path.display()))?;
-        let transcript: Transcript = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a transcript JSON", path.display()))?;
-        Ok(Replay { transcript })
+        Replay::from_json(&text)
+            .with_context(|| format!("{}: not a transcript JSON", path.display()))
+    }
+
+    /// A replay of a transcript JSON's text (see [`Replay`]).
+    pub(crate) fn from_json(text: &str) -> Result<Replay> {
+        let f: ReplayFile = serde_json::from_str(text)?;
+        Ok(Replay {
+            transcript: f.transcript,
+            detect: f.detect,
+        })
     }
 
     /// An engine that hears no words: for cutting on loudness alone (`--no-captions`).
@@ -209,19 +258,132 @@ impl Replay {
                 language: String::new(),
                 segments: Vec::new(),
             },
+            detect: Vec::new(),
         }
+    }
+
+    /// Whether it plays windows in languages (see [`Replay`]).
+    fn windowed(&self) -> bool {
+        !self.detect.is_empty()
+            || self
+                .transcript
+                .segments
+                .iter()
+                .any(|s| !s.language.is_empty())
+    }
+
+    /// The segments whose middle lies in one of `pieces`, with that piece's index.
+    fn in_pieces<'a>(&'a self, pieces: &'a [Span]) -> impl Iterator<Item = (usize, &'a Segment)> {
+        self.transcript.segments.iter().filter_map(move |s| {
+            let mid = Time((s.start.0 + s.end.0) / 2);
+            pieces
+                .iter()
+                .position(|p| p.start <= mid && mid < p.end)
+                .map(|i| (i, s))
+        })
+    }
+}
+
+use crate::transcript::Segment;
+
+impl windows::WindowEngine for &Replay {
+    fn detect(&mut self, w: &windows::Window, _: &TranscribeOptions) -> Result<windows::LangProbs> {
+        let overlap = |d: &Detect| {
+            w.pieces
+                .iter()
+                .filter_map(|p| p.intersect(&Span::new(d.start, d.end)))
+                .fold(Time::ZERO, |a, s| a + s.duration())
+        };
+        if let Some(d) = self
+            .detect
+            .iter()
+            .filter(|d| overlap(d) > Time::ZERO)
+            .max_by_key(|d| overlap(d))
+        {
+            let mut v: windows::LangProbs =
+                d.languages.iter().map(|(l, p)| (l.clone(), *p)).collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1));
+            return Ok(v);
+        }
+        let mut by: Vec<(String, i64)> = Vec::new();
+        for (_, s) in self.in_pieces(w.pieces) {
+            let lang = if s.language.is_empty() {
+                &self.transcript.language
+            } else {
+                &s.language
+            };
+            match by.iter_mut().find(|(l, _)| l == lang) {
+                Some((_, t)) => *t += (s.end - s.start).0,
+                None => by.push((lang.clone(), (s.end - s.start).0)),
+            }
+        }
+        let total: i64 = by.iter().map(|(_, t)| t).sum::<i64>().max(1);
+        let mut v: windows::LangProbs = by
+            .into_iter()
+            .map(|(l, t)| (l, t as f32 / total as f32))
+            .collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(v)
+    }
+
+    fn decode(
+        &mut self,
+        w: &windows::Window,
+        opts: &TranscribeOptions,
+        languages: bool,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<windows::Decoded> {
+        let probs = self.detect(w, opts)?;
+        let language = opts
+            .language
+            .clone()
+            .or_else(|| windows::pick(&probs, &opts.candidates))
+            .unwrap_or_else(|| self.transcript.language.clone());
+        // Start of each piece on the window's audio.
+        let mut starts = Vec::new();
+        let mut at = Time::ZERO;
+        for p in w.pieces {
+            starts.push(at);
+            at += p.duration();
+        }
+        let packed = |i: usize, t: Time| starts[i] + (t - w.pieces[i].start);
+        let segments = self
+            .in_pieces(w.pieces)
+            .filter(|(_, s)| s.language.is_empty() || s.language == language)
+            .map(|(i, s)| {
+                let mut s = s.clone();
+                s.start = packed(i, s.start);
+                s.end = packed(i, s.end);
+                for word in &mut s.words {
+                    word.start = packed(i, word.start);
+                    word.end = packed(i, word.end);
+                }
+                s.language = String::new();
+                s
+            })
+            .collect();
+        progress(1.0);
+        Ok(windows::Decoded {
+            transcript: Transcript { language, segments },
+            languages: if languages { probs } else { Vec::new() },
+        })
     }
 }
 
 impl Transcriber for Replay {
-    /// The saved transcript is already on the whole input's timeline: no windows.
+    /// The saved transcript is already on the whole input's timeline: no windows, unless it
+    /// plays languages (see [`Replay`]).
     fn transcribe_windows(
         &self,
         samples: &[f32],
-        _: &[Span],
+        windows: &[Span],
+        speech: &[Span],
         opts: &TranscribeOptions,
         progress: &mut dyn FnMut(f32),
     ) -> Result<Transcript> {
+        if self.windowed() {
+            return windows::transcribe(samples, windows, speech, opts, progress, &mut &*self);
+        }
         self.transcribe(samples, opts, progress)
     }
 

@@ -155,6 +155,7 @@ mod tests {
                 .join(" "),
             words,
             no_speech_probability: 0.0,
+            language: String::new(),
         };
         Transcript {
             language: "en".into(),

@@ -39,7 +39,7 @@ use crate::analysis::loudness::Loudness;
 use crate::asr::TranscribeOptions;
 use crate::time::SAMPLE_RATE;
 use crate::time::{self, Span, Time};
-use crate::transcript::Transcript;
+use crate::transcript::{Segment, Transcript, MIN_UNHEARD};
 
 /// whisper's own window: one encoder pass covers 30 s.
 pub(crate) const MAX_WINDOW: Time = Time::from_millis(30_000);
@@ -256,9 +256,95 @@ fn tile_cutting(
     out
 }
 
+/// A language (whisper's code) and the engine's probability for it, most likely first.
+pub(crate) type LangProbs = Vec<(String, f32)>;
+
+/// One engine call's audio: the pieces of a window, end to end, and where they lie on the
+/// input (an engine that replays a transcript needs them; whisper only hears the audio).
+pub(crate) struct Window<'a> {
+    pub audio: &'a [f32],
+    pub pieces: &'a [Span],
+}
+
+/// What one decoding of a window gave.
+pub(crate) struct Decoded {
+    /// Times on the window's audio (0 = its first sample).
+    pub transcript: Transcript,
+    /// The window's language probabilities, when asked for and the engine can tell (whisper:
+    /// from this decoding's encoder output, one decoder step); else empty.
+    pub languages: LangProbs,
+}
+
+/// An engine as [`transcribe`] drives it: detect a window's language, decode it in one.
+pub(crate) trait WindowEngine {
+    /// The window's language probabilities before any decoding (whisper: one encoder pass and
+    /// one decoder step); empty when the engine cannot tell.
+    fn detect(&mut self, w: &Window, opts: &TranscribeOptions) -> Result<LangProbs>;
+    /// Decodes the window in `opts.language` (`None`: the engine's own choice), with the
+    /// window's language probabilities when `languages` is set.
+    fn decode(
+        &mut self,
+        w: &Window,
+        opts: &TranscribeOptions,
+        languages: bool,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Decoded>;
+}
+
 /// Transcribes one window's samples.
-pub(crate) type WindowEngine<'a> =
+pub(crate) type TranscribeFn<'a> =
     dyn FnMut(&[f32], &TranscribeOptions, &mut dyn FnMut(f32)) -> Result<Transcript> + 'a;
+
+/// Any transcribing function as a [`WindowEngine`] that cannot detect: each window is
+/// decoded in the forced language or in the one the function finds itself.
+pub(crate) struct Plain<'a, 'f>(pub &'a mut TranscribeFn<'f>);
+
+impl WindowEngine for Plain<'_, '_> {
+    fn detect(&mut self, _: &Window, _: &TranscribeOptions) -> Result<LangProbs> {
+        Ok(Vec::new())
+    }
+    fn decode(
+        &mut self,
+        w: &Window,
+        opts: &TranscribeOptions,
+        _: bool,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Decoded> {
+        Ok(Decoded {
+            transcript: (self.0)(w.audio, opts, progress)?,
+            languages: Vec::new(),
+        })
+    }
+}
+
+/// The second most likely candidate at least this probable: the window may hold two
+/// languages, and is split at its inner pauses to find out. whisper's detection leans on the
+/// start of the audio: autocut-test001 (5 s of Chinese, then 5 s of English) detects as
+/// zh 0.82, en 0.17; one clear language leaves the runner-up under 0.05.
+const MIXED: f32 = 0.1;
+/// The most decodings a piece without words gets in other languages before it is reported.
+const RETRIES: usize = 3;
+
+/// The most likely of `candidates` (any language when empty) in `probs`; `None` when the
+/// engine could not tell. A candidate the engine gave no probability for loses to one it did.
+pub(crate) fn pick(probs: &[(String, f32)], candidates: &[String]) -> Option<String> {
+    probs
+        .iter()
+        .filter(|(l, _)| candidates.is_empty() || candidates.contains(l))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(l, _)| l.clone())
+}
+
+/// The probability of the runner-up among `candidates`.
+fn runner_up(probs: &[(String, f32)], candidates: &[String]) -> f32 {
+    let mut p: Vec<f32> = probs
+        .iter()
+        .filter(|(l, _)| candidates.is_empty() || candidates.contains(l))
+        .map(|&(_, p)| p)
+        .collect();
+    p.sort_by(|a, b| b.total_cmp(a));
+    p.get(1).copied().unwrap_or(0.0)
+}
 
 /// Where the pieces of one packed window lie: on the packed audio and on the input.
 struct Layout {
@@ -320,16 +406,35 @@ impl Layout {
 
 /// Transcribes the `pieces` of `samples` (see [`speech_pieces`]; any sorted, disjoint spans,
 /// e.g. [`tile`]'s tiling) with `engine`, consecutive pieces packed into windows of at most
-/// [`TranscribeOptions::pack_max`] ([`pack`]), and joins the results on the input's timeline (see the module
-/// documentation). Audio outside the pieces is never heard. With automatic language
-/// detection, the language found in the first window that has words is kept for the rest,
-/// so one file gets one language.
+/// [`TranscribeOptions::pack_max`] ([`pack`]), and joins the results on the input's timeline
+/// (see the module documentation). Audio outside the pieces is never heard. `speech` is the
+/// measured speech: a piece holding at least [`MIN_UNHEARD`] of it is expected to get words.
+///
+/// Languages: a forced language ([`TranscribeOptions::language`]) is used for every window.
+/// Otherwise each window is decoded in its own language among the candidates
+/// ([`TranscribeOptions::candidates`], any when empty):
+///
+/// ```text
+/// guess      the previous window's language (the first window: detected before decoding;
+///            already two languages likely: split straight away, see below)
+/// decode     in the guess; the same encoder output gives the window's language probabilities
+/// re-decode  when another candidate is more likely (kept if it hears at least as much speech)
+/// split      a window of several pieces whose runner-up language is ≥ 10 % likely, or with a
+///            piece left without words, is halved at an inner pause and each half heard on its
+///            own; kept when that hears more speech or the halves are in different languages
+/// retry      a piece with ≥ 0.5 s of speech still without words is decoded alone, without
+///            conditioning, in its detected language and the other candidates (3 tries)
+/// ```
+///
+/// Each segment carries the language it was decoded in; the transcript's language is the one
+/// with the most speech.
 pub(crate) fn transcribe(
     samples: &[f32],
     pieces: &[Span],
+    speech: &[Span],
     opts: &TranscribeOptions,
     progress: &mut dyn FnMut(f32),
-    engine: &mut WindowEngine,
+    engine: &mut dyn WindowEngine,
 ) -> Result<Transcript> {
     let range = |p: &Span| {
         (
@@ -350,41 +455,333 @@ pub(crate) fn transcribe(
         })
         .collect();
     let total: usize = pieces.iter().map(|p| range(p).1 - range(p).0).sum();
-    let total = total.max(1) as f64;
-    let mut opts = opts.clone();
-    let mut out = Transcript::default();
-    let mut done = 0usize;
-    let mut joined = Vec::new();
+    let mut hearing = Hearing {
+        samples,
+        speech: time::normalize(speech),
+        opts,
+        engine,
+        forced: opts.language.clone().filter(|l| !l.trim().is_empty()),
+        prev: None,
+        progress,
+        done: 0,
+        total: total.max(1) as f64,
+        last: 0.0,
+        first_language: None,
+        detects: false,
+    };
+    let mut segments = Vec::new();
     for w in pack(&pieces, opts.pack_max) {
         let group = &pieces[w];
-        let ranges: Vec<(usize, usize)> = group.iter().map(range).collect();
-        // Contiguous pieces are one slice of the input; others are copied end to end.
-        let audio: &[f32] = if ranges.windows(2).all(|p| p[0].1 == p[1].0) {
-            &samples[ranges[0].0..ranges[ranges.len() - 1].1]
-        } else {
-            joined.clear();
-            for &(a, b) in &ranges {
-                joined.extend_from_slice(&samples[a..b]);
-            }
-            &joined
-        };
-        let share = audio.len() as f64 / total;
-        let start = done as f64 / total;
-        let mut part = engine(audio, &opts, &mut |f| {
-            progress((start + share * f as f64) as f32)
-        })?;
-        done += audio.len();
-        if out.language.is_empty() || out.segments.is_empty() {
-            out.language = part.language.clone();
-        }
-        Layout::new(group).map(&mut part);
-        out.segments.extend(part.segments);
-        if opts.language.is_none() && !out.segments.is_empty() && !opts.translate {
-            opts.language = Some(out.language.clone());
+        let len: usize = group.iter().map(|p| range(p).1 - range(p).0).sum();
+        let mut heard = hearing.hear(group, false)?;
+        hearing.retry(group, &mut heard)?;
+        heard.segments.sort_by_key(|s| s.start);
+        segments.extend(heard.segments);
+        hearing.done += len;
+        hearing.report(0.0, 0.0);
+    }
+    (hearing.progress)(1.0);
+    let mut out = Transcript {
+        language: String::new(),
+        segments,
+    };
+    out.language = if opts.translate {
+        "en".into()
+    } else {
+        out.language_shares()
+            .first()
+            .map(|(l, _)| l.clone())
+            .or(hearing.first_language)
+            .unwrap_or_default()
+    };
+    Ok(out)
+}
+
+/// What a window (or part of one) was heard as, on the input's timeline.
+struct Heard {
+    segments: Vec<Segment>,
+    /// The language it was decoded in (empty: unknown).
+    language: String,
+    /// Speech in its pieces that got words ([`Hearing::coverage`]).
+    covered: Time,
+}
+
+/// The state of one [`transcribe`] call.
+struct Hearing<'a, 'e> {
+    samples: &'a [f32],
+    speech: Vec<Span>,
+    opts: &'a TranscribeOptions,
+    engine: &'e mut dyn WindowEngine,
+    forced: Option<String>,
+    /// The last window's language: the guess for the next.
+    prev: Option<String>,
+    progress: &'a mut dyn FnMut(f32),
+    /// Samples of the windows done.
+    done: usize,
+    total: f64,
+    last: f32,
+    /// The language of the first decoding, for a transcript without segments.
+    first_language: Option<String>,
+    /// Whether the engine's last decoding gave language probabilities.
+    detects: bool,
+}
+
+impl Hearing<'_, '_> {
+    /// Reports progress `f` through a window whose share of all the audio is `share`, never
+    /// going back.
+    fn report(&mut self, share: f64, f: f32) {
+        let p = ((self.done as f64 + share * f as f64) / self.total) as f32;
+        if p > self.last {
+            self.last = p;
+            (self.progress)(p.min(1.0));
         }
     }
-    progress(1.0);
-    Ok(out)
+
+    fn audio(&self, group: &[Span]) -> Vec<f32> {
+        let mut v = Vec::new();
+        for p in group {
+            let a = p.start.to_samples(SAMPLE_RATE).min(self.samples.len());
+            let b = p.end.to_samples(SAMPLE_RATE).min(self.samples.len());
+            v.extend_from_slice(&self.samples[a..b]);
+        }
+        v
+    }
+
+    /// Measured speech inside `p`.
+    fn speech_in(&self, p: &Span) -> Time {
+        self.speech
+            .iter()
+            .filter_map(|s| s.intersect(p))
+            .fold(Time::ZERO, |a, s| a + s.duration())
+    }
+
+    /// Whether a word (or a segment without words) of `segs` overlaps `p`.
+    fn has_words(segs: &[Segment], p: &Span) -> bool {
+        segs.iter().any(|s| {
+            if s.words.is_empty() {
+                !s.text.trim().is_empty() && s.start < p.end && p.start < s.end
+            } else {
+                s.words.iter().any(|w| w.start < p.end && p.start < w.end)
+            }
+        })
+    }
+
+    /// Speech in the pieces of `group` that got words.
+    fn coverage(&self, group: &[Span], segs: &[Segment]) -> Time {
+        group
+            .iter()
+            .filter(|p| Self::has_words(segs, p))
+            .fold(Time::ZERO, |a, p| a + self.speech_in(p))
+    }
+
+    /// Pieces of `group` with enough speech and no words.
+    fn missed<'g>(&self, group: &'g [Span], segs: &[Segment]) -> Vec<&'g Span> {
+        group
+            .iter()
+            .filter(|p| self.speech_in(p) >= MIN_UNHEARD && !Self::has_words(segs, p))
+            .collect()
+    }
+
+    /// Decodes `group` in `language` (`None`: the engine's choice), on the input's timeline.
+    fn decode(
+        &mut self,
+        group: &[Span],
+        language: Option<&str>,
+        languages: bool,
+        opts: &TranscribeOptions,
+    ) -> Result<(Heard, LangProbs)> {
+        let audio = self.audio(group);
+        let share = audio.len() as f64 / self.total;
+        let opts = TranscribeOptions {
+            language: language.map(str::to_string),
+            ..opts.clone()
+        };
+        let window = Window {
+            audio: &audio,
+            pieces: group,
+        };
+        let engine = &mut *self.engine;
+        let (done, total, last) = (self.done, self.total, &mut self.last);
+        let progress = &mut *self.progress;
+        let d = engine.decode(&window, &opts, languages, &mut |f| {
+            let p = ((done as f64 + share * total * f as f64) / total) as f32;
+            if p > *last {
+                *last = p;
+                progress(p.min(1.0));
+            }
+        })?;
+        let mut t = d.transcript;
+        Layout::new(group).map(&mut t);
+        // The language decoded in; the segments get the engine's code for it (with
+        // --translate: the written language).
+        let lang = language
+            .map(str::to_string)
+            .unwrap_or_else(|| t.language.clone());
+        let written = if t.language.is_empty() || (opts.translate && !lang.is_empty()) {
+            lang.clone()
+        } else {
+            t.language.clone()
+        };
+        self.first_language.get_or_insert_with(|| written.clone());
+        for seg in &mut t.segments {
+            if seg.language.is_empty() {
+                seg.language = written.clone();
+            }
+        }
+        let covered = self.coverage(group, &t.segments);
+        Ok((
+            Heard {
+                segments: t.segments,
+                language: lang,
+                covered,
+            },
+            d.languages,
+        ))
+    }
+
+    /// The language probabilities of `group` before decoding it.
+    fn detect(&mut self, group: &[Span]) -> Result<LangProbs> {
+        let audio = self.audio(group);
+        self.engine.detect(
+            &Window {
+                audio: &audio,
+                pieces: group,
+            },
+            self.opts,
+        )
+    }
+
+    /// One window (or half of one, `half`) in its own language: see [`transcribe`]. A half
+    /// is detected before it is decoded: its window already held more than one language.
+    fn hear(&mut self, group: &[Span], half: bool) -> Result<Heard> {
+        let opts = self.opts;
+        if let Some(forced) = self.forced.clone() {
+            return Ok(self.decode(group, Some(&forced), false, opts)?.0);
+        }
+        let cands = &opts.candidates;
+        // An engine that cannot tell languages apart picks its own for every window.
+        let guess = match self.prev.clone().filter(|_| !half && self.detects) {
+            Some(p) => Some(p),
+            None => {
+                let probs = self.detect(group)?;
+                if group.len() >= 2 && runner_up(&probs, cands) >= MIXED {
+                    // Two languages before any decoding: straight to the halves.
+                    let (left, right) = self.split(group)?;
+                    return Ok(join(left, right));
+                }
+                pick(&probs, cands).or_else(|| cands.first().cloned())
+            }
+        };
+        let (mut heard, probs) = self.decode(group, guess.as_deref(), true, opts)?;
+        self.detects = !probs.is_empty();
+        if let Some(best) = pick(&probs, cands).filter(|b| *b != heard.language) {
+            let (other, _) = self.decode(group, Some(&best), false, opts)?;
+            if other.covered >= heard.covered {
+                heard = other;
+            }
+        }
+        self.prev = Some(heard.language.clone()).filter(|l| !l.is_empty());
+        let mixed =
+            runner_up(&probs, cands) >= MIXED || !self.missed(group, &heard.segments).is_empty();
+        if group.len() >= 2 && mixed {
+            let before = self.prev.clone();
+            let (left, right) = self.split(group)?;
+            let covered = left.covered + right.covered;
+            if covered > heard.covered
+                || (left.language != right.language && covered >= heard.covered)
+            {
+                return Ok(join(left, right));
+            }
+            self.prev = before;
+        }
+        Ok(heard)
+    }
+
+    /// The two halves of `group` (split at [`split_point`]), each heard on its own.
+    fn split(&mut self, group: &[Span]) -> Result<(Heard, Heard)> {
+        let at = split_point(group);
+        let left = self.hear(&group[..at], true)?;
+        let right = self.hear(&group[at..], true)?;
+        Ok((left, right))
+    }
+
+    /// Decodes alone, without conditioning, each piece of `group` that has enough speech and
+    /// no words, in up to [`RETRIES`] languages; the first that gives words is kept.
+    fn retry(&mut self, group: &[Span], heard: &mut Heard) -> Result<()> {
+        let missed: Vec<Span> = self
+            .missed(group, &heard.segments)
+            .into_iter()
+            .copied()
+            .collect();
+        let opts = TranscribeOptions {
+            condition_on_previous_text: false,
+            initial_prompt: None,
+            ..self.opts.clone()
+        };
+        for piece in missed {
+            let one = [piece];
+            let tries: Vec<Option<String>> = match &self.forced {
+                Some(f) => vec![Some(f.clone())],
+                None => {
+                    let mut probs = self.detect(&one)?;
+                    probs.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    let cands = &self.opts.candidates;
+                    let mut order: Vec<String> = probs
+                        .iter()
+                        .map(|(l, _)| l.clone())
+                        .filter(|l| cands.is_empty() || cands.contains(l))
+                        .take(RETRIES)
+                        .collect();
+                    for c in cands.iter().chain([&heard.language]) {
+                        if !order.contains(c) && !c.is_empty() {
+                            order.push(c.clone());
+                        }
+                    }
+                    let mut v: Vec<Option<String>> = order.into_iter().map(Some).collect();
+                    if v.is_empty() {
+                        v.push(None);
+                    }
+                    v.truncate(RETRIES);
+                    v
+                }
+            };
+            for lang in tries {
+                let (got, _) = self.decode(&one, lang.as_deref(), false, &opts)?;
+                if Self::has_words(&got.segments, &piece) {
+                    heard.segments.extend(got.segments);
+                    heard.covered += self.speech_in(&piece);
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Two halves heard apart, as one: the language of the later half goes on.
+fn join(left: Heard, right: Heard) -> Heard {
+    let mut segments = left.segments;
+    segments.extend(right.segments);
+    Heard {
+        segments,
+        language: right.language,
+        covered: left.covered + right.covered,
+    }
+}
+
+/// Where to halve a group of pieces: the piece boundary closest to the middle of its audio.
+fn split_point(group: &[Span]) -> usize {
+    let total = group.iter().fold(Time::ZERO, |a, p| a + p.duration());
+    let mut at = Time::ZERO;
+    let mut best = (1, Time(i64::MAX));
+    for (i, p) in group.iter().enumerate().take(group.len() - 1) {
+        at += p.duration();
+        let off = Time((at.0 * 2 - total.0).abs());
+        if off < best.1 {
+            best = (i + 1, off);
+        }
+    }
+    best.0
 }
 
 #[cfg(test)]
@@ -694,6 +1091,7 @@ mod tests {
                     text: String::new(),
                     words,
                     no_speech_probability: 0.0,
+                    language: String::new(),
                 }],
             })
         }
@@ -708,9 +1106,10 @@ mod tests {
         let t = transcribe(
             &samples,
             &pieces,
+            &[],
             &TranscribeOptions::default(),
             &mut |_| {},
-            &mut marker_engine(&mut calls),
+            &mut Plain(&mut marker_engine(&mut calls)),
         )
         .unwrap();
         assert_eq!(
@@ -763,9 +1162,10 @@ mod tests {
         transcribe(
             &samples,
             &pieces,
+            &[],
             &wide,
             &mut |_| {},
-            &mut marker_engine(&mut calls),
+            &mut Plain(&mut marker_engine(&mut calls)),
         )
         .unwrap();
         assert_eq!(calls, [16_000 * 55 / 2]);
@@ -788,6 +1188,7 @@ mod tests {
                 text: "x y".into(),
                 words: vec![w(1.5, 2.3), w(2.3, 2.9)],
                 no_speech_probability: 0.0,
+                language: String::new(),
             }],
         };
         layout.map(&mut t);
@@ -833,13 +1234,14 @@ mod tests {
                     text: word.text.clone(),
                     words: vec![word],
                     no_speech_probability: 0.0,
+                    language: String::new(),
                 }],
             })
         }
     }
 
     #[test]
-    fn windows_are_shifted_back_and_keep_one_language() {
+    fn windows_are_shifted_back_and_each_gets_its_language() {
         let samples = vec![0.0f32; 16_000 * 50];
         let windows = [s(0.0, 20.0), s(20.0, 50.0)];
         let mut seen = Vec::new();
@@ -848,16 +1250,18 @@ mod tests {
             .transcribe_windows(
                 &samples,
                 &windows,
+                &[],
                 &TranscribeOptions::default(),
                 &mut |f| seen.push(f),
             )
             .unwrap();
-        assert_eq!(t.language, "fr");
         assert_eq!(
             *echo.0.lock().unwrap(),
-            [None, Some("fr".to_string())],
-            "the first window's language is kept"
+            [None, None],
+            "an engine that cannot detect picks each window's language itself"
         );
+        let langs: Vec<&str> = t.segments.iter().map(|s| s.language.as_str()).collect();
+        assert_eq!(langs, ["fr", "de"]);
         let starts: Vec<Time> = t.words().map(|w| w.start).collect();
         assert_eq!(starts, [Time::from_millis(1000), Time::from_millis(21_000)]);
         assert_eq!(t.segments[1].text, "n480000");
@@ -870,5 +1274,271 @@ mod tests {
             (seen[0] - 0.2).abs() < 1e-6,
             "half of the first 40 %: {seen:?}"
         );
+    }
+
+    /// Records what [`transcribe`] asks of a replayed engine.
+    struct Spy<'a> {
+        replay: &'a crate::asr::Replay,
+        /// (language asked for, first piece, conditioned on previous text) per decoding.
+        decodes: Vec<(Option<String>, Span, bool)>,
+        detects: usize,
+    }
+
+    impl WindowEngine for Spy<'_> {
+        fn detect(&mut self, w: &Window, o: &TranscribeOptions) -> Result<LangProbs> {
+            self.detects += 1;
+            (&mut &*self.replay).detect(w, o)
+        }
+        fn decode(
+            &mut self,
+            w: &Window,
+            o: &TranscribeOptions,
+            l: bool,
+            p: &mut dyn FnMut(f32),
+        ) -> Result<Decoded> {
+            self.decodes.push((
+                o.language.clone(),
+                w.pieces[0],
+                o.condition_on_previous_text,
+            ));
+            (&mut &*self.replay).decode(w, o, l, p)
+        }
+    }
+
+    /// A replayed segment in `lang` over `[a, b)` with one word per second.
+    fn said(a: f64, b: f64, lang: &str, word: &str) -> serde_json::Value {
+        let mut words = Vec::new();
+        let mut t = a;
+        while t + 0.5 <= b {
+            words.push(
+                serde_json::json!({"text": word, "start": t, "end": t + 0.5, "probability": 0.9}),
+            );
+            t += 1.0;
+        }
+        serde_json::json!({"start": a, "end": b, "text": word, "words": words,
+            "no_speech_probability": 0.0, "language": lang})
+    }
+
+    /// Runs [`transcribe`] over `pieces` with a replay of `segments` (and `detect`).
+    fn replayed(
+        segments: Vec<serde_json::Value>,
+        detect: serde_json::Value,
+        pieces: &[Span],
+        speech: &[Span],
+        opts: &TranscribeOptions,
+    ) -> (Transcript, Vec<(Option<String>, Span, bool)>) {
+        let json = serde_json::json!({"language": "", "segments": segments, "detect": detect});
+        let replay = crate::asr::Replay::from_json(&json.to_string()).unwrap();
+        let mut spy = Spy {
+            replay: &replay,
+            decodes: Vec::new(),
+            detects: 0,
+        };
+        let samples = vec![0.0f32; 16_000 * 60];
+        let t = transcribe(&samples, pieces, speech, opts, &mut |_| {}, &mut spy).unwrap();
+        (t, spy.decodes)
+    }
+
+    fn heard(t: &Transcript) -> Vec<(String, String)> {
+        t.segments
+            .iter()
+            .map(|s| (s.language.clone(), s.words[0].text.clone()))
+            .collect()
+    }
+
+    fn asked(d: &[(Option<String>, Span, bool)]) -> Vec<&str> {
+        d.iter()
+            .map(|(l, _, _)| l.as_deref().unwrap_or("-"))
+            .collect()
+    }
+
+    #[test]
+    fn a_chinese_window_then_an_english_one_both_keep_their_words() {
+        let pieces = [s(0.0, 10.0), s(20.0, 30.0)];
+        let speech = [s(0.4, 9.7), s(20.4, 29.7)];
+        let (t, d) = replayed(
+            vec![
+                said(1.0, 9.0, "zh", "你好"),
+                said(22.0, 28.0, "en", "hello"),
+            ],
+            serde_json::json!([]),
+            &pieces,
+            &speech,
+            &TranscribeOptions::default(),
+        );
+        assert_eq!(
+            heard(&t),
+            [("zh".into(), "你好".into()), ("en".into(), "hello".into())]
+        );
+        assert_eq!(
+            asked(&d),
+            ["zh", "zh", "en"],
+            "the second window is guessed from the first, and decoded again in its own language"
+        );
+        assert_eq!(t.language, "zh", "the language with the most speech");
+        let shares = t.language_shares();
+        assert_eq!(shares[0].0, "zh");
+        assert!((shares[0].1 - 8.0 / 14.0).abs() < 1e-6);
+        // The old behaviour, forced: the English window is lost, then reported.
+        let forced = TranscribeOptions {
+            language: Some("zh".into()),
+            ..TranscribeOptions::default()
+        };
+        let (t, d) = replayed(
+            vec![
+                said(1.0, 9.0, "zh", "你好"),
+                said(22.0, 28.0, "en", "hello"),
+            ],
+            serde_json::json!([]),
+            &pieces,
+            &speech,
+            &forced,
+        );
+        assert_eq!(heard(&t), [("zh".into(), "你好".into())]);
+        assert_eq!(
+            asked(&d),
+            ["zh", "zh", "zh"],
+            "the retry keeps the forced language"
+        );
+        assert!(!d[2].2, "the retry is not conditioned on previous text");
+        let words: Vec<Span> = t.words().map(|w| Span::new(w.start, w.end)).collect();
+        let u = crate::transcript::unheard(&pieces, &speech, &words, MIN_UNHEARD);
+        assert_eq!(u.len(), 1);
+        assert_eq!(
+            (u[0].start, u[0].end),
+            (Time::from_secs_f64(20.4), Time::from_secs_f64(29.7))
+        );
+    }
+
+    #[test]
+    fn a_window_holding_two_languages_is_split_at_its_inner_pause() {
+        // 4.5 + 4.5 s: one window, Chinese then English.
+        let pieces = [s(0.0, 4.5), s(5.0, 9.5)];
+        let speech = [s(0.4, 4.2), s(5.4, 9.2)];
+        let mixed = || vec![said(0.5, 4.2, "zh", "你好"), said(5.5, 9.0, "en", "hello")];
+        let (t, d) = replayed(
+            mixed(),
+            serde_json::json!([]),
+            &pieces,
+            &speech,
+            &TranscribeOptions::default(),
+        );
+        let both: [(String, String); 2] =
+            [("zh".into(), "你好".into()), ("en".into(), "hello".into())];
+        assert_eq!(heard(&t), both);
+        assert_eq!(
+            asked(&d),
+            ["zh", "en"],
+            "detected as mixed before decoding: each half on its own"
+        );
+        assert_eq!((d[0].1, d[1].1), (pieces[0], pieces[1]));
+        // The same after a Chinese window (windows of ≤ 10 s): decoded whole in the previous
+        // window's language, found mixed, split.
+        let mut segs = vec![said(21.0, 28.0, "zh", "早")];
+        segs.extend(mixed().into_iter().map(|mut v| {
+            for k in ["start", "end"] {
+                v[k] = (v[k].as_f64().unwrap() + 30.0).into();
+            }
+            for w in v["words"].as_array_mut().unwrap() {
+                for k in ["start", "end"] {
+                    w[k] = (w[k].as_f64().unwrap() + 30.0).into();
+                }
+            }
+            v
+        }));
+        let later = [s(20.0, 29.0), s(30.0, 34.5), s(35.0, 39.5)];
+        let later_speech = [s(20.4, 28.7), s(30.4, 34.2), s(35.4, 39.2)];
+        let opts = TranscribeOptions {
+            pack_max: Time::from_secs_f64(10.0),
+            ..TranscribeOptions::default()
+        };
+        let (t, d) = replayed(segs, serde_json::json!([]), &later, &later_speech, &opts);
+        assert_eq!(t.segments.len(), 3);
+        assert_eq!(heard(&t)[1..], both);
+        assert_eq!(
+            asked(&d),
+            ["zh", "zh", "zh", "en"],
+            "the first window; the second whole, then each half"
+        );
+        // One language throughout: no split.
+        let (t, d) = replayed(
+            vec![said(0.5, 4.0, "en", "one"), said(5.5, 9.0, "en", "two")],
+            serde_json::json!([]),
+            &pieces,
+            &speech,
+            &TranscribeOptions::default(),
+        );
+        assert_eq!(t.segments.len(), 2);
+        assert_eq!(asked(&d), ["en"]);
+    }
+
+    #[test]
+    fn detection_is_restricted_to_the_candidates() {
+        let pieces = [s(0.0, 10.0)];
+        let speech = [s(0.4, 9.7)];
+        let detect = serde_json::json!([{"start": 0.0, "end": 10.0,
+            "languages": {"de": 0.6, "en": 0.3, "zh": 0.1}}]);
+        let opts = TranscribeOptions {
+            candidates: vec!["zh".into(), "en".into()],
+            ..TranscribeOptions::default()
+        };
+        let (t, d) = replayed(
+            vec![said(1.0, 9.0, "en", "hello")],
+            detect,
+            &pieces,
+            &speech,
+            &opts,
+        );
+        assert_eq!(heard(&t), [("en".into(), "hello".into())]);
+        assert_eq!(
+            asked(&d),
+            ["en"],
+            "German is more likely but not a candidate"
+        );
+    }
+
+    #[test]
+    fn a_piece_without_words_is_retried_in_the_other_languages() {
+        let pieces = [s(0.0, 10.0), s(12.0, 12.8)];
+        let speech = [s(0.4, 9.7), s(12.3, 12.6)];
+        // Detection is wrong (German) for English speech.
+        let detect = serde_json::json!([{"start": 0.0, "end": 10.0,
+            "languages": {"de": 0.9, "en": 0.08, "fr": 0.02}}]);
+        let (t, d) = replayed(
+            vec![said(1.0, 9.0, "en", "hello")],
+            detect,
+            &pieces,
+            &speech,
+            &TranscribeOptions::default(),
+        );
+        assert_eq!(heard(&t), [("en".into(), "hello".into())]);
+        let retries: Vec<&(Option<String>, Span, bool)> =
+            d.iter().filter(|(_, p, _)| *p == pieces[0]).collect();
+        assert_eq!(
+            retries
+                .iter()
+                .map(|(l, _, _)| l.as_deref().unwrap())
+                .collect::<Vec<_>>(),
+            ["de", "de", "de", "en"],
+            "decoded in German (the window, then its first half on its own), then retried \
+             alone in German and English"
+        );
+        assert!(retries[0].2 && retries[1].2 && !retries[2].2 && !retries[3].2);
+        assert_eq!(
+            d.iter().filter(|(_, p, _)| *p == pieces[1]).count(),
+            1,
+            "0.3 s of speech: heard as the window's second half, not retried"
+        );
+        // Nothing to hear in any language: reported.
+        let (t, _) = replayed(
+            vec![],
+            serde_json::json!([]),
+            &pieces,
+            &speech,
+            &TranscribeOptions::default(),
+        );
+        let u = crate::transcript::unheard(&pieces, &speech, &[], MIN_UNHEARD);
+        assert!(t.segments.is_empty());
+        assert_eq!(u.len(), 1, "the 9.3 s piece; not the 0.3 s one");
     }
 }

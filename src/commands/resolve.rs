@@ -23,6 +23,12 @@ impl CaptionArgs {
         if let Some(l) = &self.language {
             c.language = l.clone();
         }
+        if let Some(b) = self.beam_size {
+            c.beam_size = b;
+        }
+        if let Some(g) = &self.glossary {
+            c.glossary = Some(g.clone());
+        }
         if self.translate {
             c.translate = true;
         }
@@ -238,9 +244,16 @@ pub(super) fn prepare_with(
     let c = &p.caption;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (jobs, threads) = pipeline::split_cores(cores, c.jobs, c.threads, n_inputs);
-    let asr = c
+    let mut asr = c
         .transcribe_options(threads)
         .with_knobs(&|k| std::env::var_os(k));
+    let glossary = c.glossary.as_deref().map(load_glossary).transpose()?;
+    if let Some(g) = &glossary {
+        asr.initial_prompt = Some(match asr.initial_prompt.take() {
+            Some(p) if !p.trim().is_empty() => format!("{} {}", p.trim(), g.prompt()),
+            _ => g.prompt(),
+        });
+    }
     let job = CaptionJob {
         formats: if p.captions {
             c.formats.clone()
@@ -255,6 +268,7 @@ pub(super) fn prepare_with(
         model_label: c.model.clone(),
         script,
         style: p.style.clone(),
+        glossary,
     };
     check(&job)?;
     // A cut without captions hears no words: no model is loaded.
@@ -278,6 +292,21 @@ pub(super) fn prepare_with(
         },
         jobs,
     ))
+}
+
+/// Reads a glossary file (`--glossary`, `caption.glossary`); the error names the file and
+/// says what is wrong: missing or unreadable, not UTF-8, no terms.
+fn load_glossary(path: &std::path::Path) -> Result<crate::glossary::Glossary> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot read the glossary: {}",
+            path.display(),
+            crate::media::io_why(&e)
+        )
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{}: the glossary is not UTF-8 text", path.display()))?;
+    crate::glossary::Glossary::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// With `--verbose`, says which model was loaded and where its weights went.

@@ -29,11 +29,16 @@ pub(super) fn finish(
                 o.input.display(),
                 o.media_seconds,
                 o.cues,
-                o.language,
+                o.languages_text(),
                 o.decode_seconds,
                 o.transcribe_seconds,
                 o.write_seconds
             ));
+        } else if o.languages.len() > 1 {
+            ui.info(format!("{}: {}", o.input.display(), o.languages_text()));
+        }
+        if let Some(w) = crate::transcript::unheard_warning(&o.unheard) {
+            eprintln!("warning: {}: {w}", o.input.display());
         }
         if let Some(r) = &o.render {
             let name = o.input.display();

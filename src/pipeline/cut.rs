@@ -155,7 +155,8 @@ pub fn cut(
         analysis_seconds: heard.analysis_seconds,
         transcribe_seconds: heard.transcribe_seconds,
         ..Outcome::default()
-    };
+    }
+    .heard(&heard);
     if cut.dry_run {
         outcome.cut_list = Some(planned.plan.to_string());
         outcome.write_seconds = t2.elapsed().as_secs_f64();
@@ -281,12 +282,15 @@ fn stage_captions(
         transcript: &p.transcript,
         cues: &p.cues,
         style: &job.style,
+        unheard: &heard.unheard,
     };
     stage_subtitles(staged, input, job, None, &doc)?;
     let cut_doc = Doc {
         duration: p.plan.kept(),
         transcript: &p.cut_transcript,
         cues: &p.cut_cues,
+        // On the source's timeline: not the cut's.
+        unheard: &[],
         ..doc
     };
     stage_subtitles(staged, input, job, Some("cut"), &cut_doc)

@@ -25,7 +25,7 @@ use crate::subtitle::zh::{self, ChineseScript};
 use crate::subtitle::Cue;
 use crate::subtitle::{segment, SegmentRules};
 use crate::time::Span;
-use crate::transcript::Transcript;
+use crate::transcript::{Transcript, Unheard, MIN_UNHEARD};
 
 pub use cut::{cut, cut_outputs, CutJob, TimelineOut};
 pub(crate) use review::{load_edit, review, review_outputs};
@@ -51,6 +51,8 @@ pub struct CaptionJob {
     pub script: Option<Script>,
     /// Style of ASS output and burned-in captions.
     pub style: AssStyle,
+    /// Terms whose near-miss spellings are corrected in the transcript (`--glossary`).
+    pub glossary: Option<crate::glossary::Glossary>,
 }
 
 /// Given text to align to the speech.
@@ -114,6 +116,10 @@ pub struct Outcome {
     /// How the cut's video was written (absent without a rendered video).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) render: Option<RenderNote>,
+    /// Each language's share of the speech time, largest first.
+    pub(crate) languages: Vec<LanguageShare>,
+    /// Speech that got no words, even after the retries (see `transcript::unheard`).
+    pub(crate) unheard: Vec<Unheard>,
 }
 
 /// How a cut's video was written: frames copied by the smart render, or why it re-encoded.
@@ -131,6 +137,45 @@ pub struct RenderNote {
     pub(crate) warn: bool,
 }
 
+/// One language's share of a file's speech, in the JSON summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct LanguageShare {
+    /// whisper's code.
+    pub language: String,
+    /// 0…1, by speech time.
+    pub share: f64,
+}
+
+impl Outcome {
+    /// What was heard: the languages' shares and the unheard speech.
+    fn heard(mut self, heard: &Heard) -> Outcome {
+        self.languages = heard
+            .transcript
+            .language_shares()
+            .into_iter()
+            .map(|(language, share)| LanguageShare {
+                language,
+                share: (share * 1000.0).round() / 1000.0,
+            })
+            .collect();
+        self.unheard = heard.unheard.clone();
+        self
+    }
+
+    /// `zh 62 %, en 38 %`, or the transcript's language when nothing was heard.
+    pub(crate) fn languages_text(&self) -> String {
+        if self.languages.is_empty() {
+            return self.language.clone();
+        }
+        let shares: Vec<(String, f64)> = self
+            .languages
+            .iter()
+            .map(|l| (l.language.clone(), l.share))
+            .collect();
+        crate::transcript::format_shares(&shares)
+    }
+}
+
 /// What the first stages found out about one input: its audio, where the speech is, and
 /// the words (already snapped to the speech, Chinese converted as asked).
 pub struct Heard {
@@ -146,6 +191,8 @@ pub struct Heard {
     pub(crate) analysis_seconds: f64,
     /// Wall seconds spent transcribing.
     pub(crate) transcribe_seconds: f64,
+    /// Speech that got no words (pieces with at least `MIN_UNHEARD` of it).
+    pub(crate) unheard: Vec<Unheard>,
 }
 
 /// Decodes, analyses and transcribes one input.
@@ -180,7 +227,7 @@ pub fn listen(
     let windows =
         crate::asr::windows::pieces_for(&job.asr, &speech, audio.duration(), Some(&loudness));
     let mut transcript = engine
-        .transcribe_windows(&audio.samples, &windows, &job.asr, &mut |f| {
+        .transcribe_windows(&audio.samples, &windows, &speech, &job.asr, &mut |f| {
             on(Event::Progress(f))
         })
         .with_context(|| format!("{}: transcription failed", input.display()))?;
@@ -188,10 +235,26 @@ pub fn listen(
     if job.chinese == ChineseScript::Simplified {
         zh::simplify_transcript(&mut transcript);
     }
+    if let Some(g) = &job.glossary {
+        g.correct(&mut transcript);
+    }
+    let words: Vec<Span> = transcript
+        .segments
+        .iter()
+        .flat_map(|s| {
+            if s.words.is_empty() {
+                vec![Span::new(s.start, s.end)]
+            } else {
+                s.words.iter().map(|w| Span::new(w.start, w.end)).collect()
+            }
+        })
+        .collect();
+    let unheard = crate::transcript::unheard(&windows, &speech, &words, MIN_UNHEARD);
     Ok(Heard {
         audio,
         speech,
         transcript,
+        unheard,
         decode_seconds,
         analysis_seconds,
         transcribe_seconds: t1.elapsed().as_secs_f64(),
@@ -276,6 +339,7 @@ pub fn caption(
         transcript: &transcript,
         cues: &cues,
         style: &job.style,
+        unheard: &heard.unheard,
     };
     let mut staged = Staged::default();
     stage_subtitles(&mut staged, input, job, None, &doc)?;
@@ -293,7 +357,8 @@ pub fn caption(
         transcribe_seconds: heard.transcribe_seconds,
         write_seconds: t2.elapsed().as_secs_f64(),
         ..Outcome::default()
-    })
+    }
+    .heard(&heard))
 }
 
 /// Runs `one(index, input)` over many inputs, `jobs` at a time, results in input order.

@@ -372,7 +372,7 @@ mod tests {
         );
         assert_eq!(
             err("[caption]\nlanguage = \"klingon\"\n"),
-            "presets/x.toml:2: caption.language must be auto or a language whisper knows, such as en, zh, de, ja (got \"klingon\")"
+            "presets/x.toml:2: caption.language \"klingon\" is not a language whisper knows: use auto, a code such as en, zh, de, ja, or a list such as zh,en"
         );
         assert_eq!(
             err("[render]\ncrf = 300\n"),

@@ -84,7 +84,8 @@ impl Default for Preset {
 pub struct Caption {
     /// Model name (`subcut model list`) or path to a ggml file.
     pub model: String,
-    /// `auto` or a language code (`en`, `zh`) or whisper's English name (`chinese`).
+    /// `auto`, a language code (`en`, `zh`) or whisper's English name (`chinese`), or a
+    /// comma-separated list of them (`zh,en`): each window is detected among those.
     pub language: String,
     /// Translate into English captions.
     pub translate: bool,
@@ -112,6 +113,55 @@ pub struct Caption {
     pub entropy_threshold: f32,
     /// Temperature step of the retries (0: greedy only).
     pub temperature_increment: f32,
+    /// Beams of whisper's beam search; 1: greedy decoding.
+    pub beam_size: usize,
+    /// A file of terms, one per line: the initial prompt, and near-miss spellings corrected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glossary: Option<std::path::PathBuf>,
+}
+
+/// What a `language` setting asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Languages {
+    /// Every window decoded in this one (as given: a code or a name).
+    Forced(String),
+    /// Each window detected among these codes (any when empty).
+    Detect(Vec<String>),
+}
+
+/// Parses a `language` setting: `auto`, one language, or a comma-separated list of them
+/// (whisper's codes or English names, any case). The error names the bad item.
+pub(crate) fn parse_languages(s: &str) -> Result<Languages, String> {
+    let items: Vec<&str> = s.split(',').map(str::trim).collect();
+    if items.len() == 1 && (items[0].is_empty() || items[0].eq_ignore_ascii_case("auto")) {
+        return Ok(Languages::Detect(Vec::new()));
+    }
+    let mut codes: Vec<String> = Vec::new();
+    for item in &items {
+        let lower = item.to_lowercase();
+        let code = (!lower.is_empty() && !lower.contains('\0'))
+            .then(|| whisper_rs::get_lang_id(&lower))
+            .flatten()
+            .and_then(whisper_rs::get_lang_str)
+            .ok_or_else(|| {
+                let within = if items.len() > 1 {
+                    format!(" (in {s:?})")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{item:?}{within} is not a language whisper knows: use auto, a code such as en, zh, de, ja, or a list such as zh,en"
+                )
+            })?;
+        if !codes.iter().any(|c| c == code) {
+            codes.push(code.to_string());
+        }
+    }
+    Ok(if items.len() == 1 {
+        Languages::Forced(items[0].to_string())
+    } else {
+        Languages::Detect(codes)
+    })
 }
 
 impl Default for Caption {
@@ -131,6 +181,8 @@ impl Default for Caption {
             logprob_threshold: t.whisper.logprob_threshold,
             entropy_threshold: t.whisper.entropy_threshold,
             temperature_increment: t.whisper.temperature_increment,
+            beam_size: t.whisper.beam_size,
+            glossary: None,
         }
     }
 }
@@ -147,15 +199,16 @@ impl Caption {
                 ),
             ));
         }
-        let lang = self.language.trim().to_lowercase();
-        if lang != "auto"
-            && (lang.is_empty() || lang.contains('\0') || whisper_rs::get_lang_id(&lang).is_none())
-        {
+        if let Err(e) = parse_languages(&self.language) {
+            return Err(InvalidField::new("language", format!("language {e}")));
+        }
+        if !(1..=crate::asr::whisper::MAX_BEAM_SIZE).contains(&self.beam_size) {
             return Err(InvalidField::new(
-                "language",
+                "beam_size",
                 format!(
-                    "language must be auto or a language whisper knows, such as en, zh, de, ja (got {:?})",
-                    self.language
+                    "beam_size must be 1…{} (got {})",
+                    crate::asr::whisper::MAX_BEAM_SIZE,
+                    self.beam_size
                 ),
             ));
         }
@@ -224,10 +277,14 @@ impl Caption {
     /// Recognition options for whisper with `threads` threads per call (the caller decides
     /// the split when [`Caption::threads`] is unset).
     pub(crate) fn transcribe_options(&self, threads: usize) -> TranscribeOptions {
-        let lang = self.language.trim();
+        let (language, candidates) = match parse_languages(&self.language) {
+            Ok(Languages::Forced(l)) => (Some(l), Vec::new()),
+            Ok(Languages::Detect(c)) => (None, c),
+            Err(_) => (None, Vec::new()), // refused by `validate`
+        };
         TranscribeOptions {
-            language: (!lang.is_empty() && !lang.eq_ignore_ascii_case("auto"))
-                .then(|| lang.to_string()),
+            language,
+            candidates,
             translate: self.translate,
             threads: self.threads.unwrap_or(threads).max(1),
             initial_prompt: self.initial_prompt.clone(),
@@ -237,6 +294,7 @@ impl Caption {
                 logprob_threshold: self.logprob_threshold,
                 entropy_threshold: self.entropy_threshold,
                 temperature_increment: self.temperature_increment,
+                beam_size: self.beam_size,
                 ..WhisperOptions::default()
             },
             ..TranscribeOptions::default()
@@ -502,6 +560,9 @@ mod tests {
         check::<Caption>(&[
             ("model", caption(|c| c.model = " ".into())),
             ("language", caption(|c| c.language = "xx".into())),
+            ("language", caption(|c| c.language = "zh,xx".into())),
+            ("beam_size", caption(|c| c.beam_size = 0)),
+            ("beam_size", caption(|c| c.beam_size = 9)),
             ("formats", caption(|c| c.formats.clear())),
             (
                 "initial_prompt",
@@ -604,6 +665,15 @@ mod tests {
     fn caption_settings_become_transcribe_options() {
         let mut c = Caption::default();
         assert_eq!(c.transcribe_options(4).language, None);
+        assert!(c.transcribe_options(4).candidates.is_empty());
+        c.language = "Chinese, en,zh".into();
+        let t = c.transcribe_options(4);
+        assert_eq!(
+            (t.language, t.candidates),
+            (None, vec!["zh".to_string(), "en".into()])
+        );
+        c.beam_size = 5;
+        assert_eq!(c.transcribe_options(4).whisper.beam_size, 5);
         c.language = "zh".into();
         c.threads = Some(2);
         c.no_speech_threshold = 0.5;
@@ -621,5 +691,25 @@ mod tests {
             .parse("[caption]\nformats = \"srt, vtt,srt\"\n", "f.toml")
             .unwrap();
         assert_eq!(p.caption.formats, vec![Format::Srt, Format::Vtt]);
+    }
+
+    #[test]
+    fn language_settings_are_auto_one_or_a_list() {
+        assert_eq!(parse_languages("auto"), Ok(Languages::Detect(vec![])));
+        assert_eq!(parse_languages(" AUTO "), Ok(Languages::Detect(vec![])));
+        assert_eq!(parse_languages("zh"), Ok(Languages::Forced("zh".into())));
+        assert_eq!(
+            parse_languages("zh, english,ZH"),
+            Ok(Languages::Detect(vec!["zh".into(), "en".into()]))
+        );
+        assert_eq!(
+            parse_languages("xx").unwrap_err(),
+            "\"xx\" is not a language whisper knows: use auto, a code such as en, zh, de, ja, or a list such as zh,en"
+        );
+        assert!(parse_languages("zh,xx")
+            .unwrap_err()
+            .starts_with("\"xx\" (in \"zh,xx\") is not a language"));
+        assert!(parse_languages("zh,").is_err());
+        assert!(parse_languages("auto,zh").is_err());
     }
 }

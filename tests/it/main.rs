@@ -10,6 +10,7 @@
 //! | [`exports`] | every editor export read back by OpenTimelineIO's readers (FCPXML: exact rationals), with and without timecode |
 //! | [`formats`] | every subtitle format read back by another tool (subtp, libass) |
 //! | [`golden`] | every subtitle and export format byte for byte against `fixtures/golden/` |
+//! | [`languages`] | issue 15: a mixed English/German clip keeps both languages, unheard speech is reported, bad `--language`/`--glossary` |
 //! | [`quantize`] | `model import --quantize` against whisper.cpp's own quantizer |
 //! | [`render`] | the cut renderer as a library, on media made on the fly; `render::smart`: copied GOPs, exact frames, Chromium playback, fallbacks, peak memory |
 //! | [`reframe`] | issue 19: 9:16 and other aspects (crop, fit-blur, fit-pad), captions measured on the output frame, karaoke read by libass |
@@ -28,6 +29,7 @@ mod cut;
 mod exports;
 mod formats;
 mod golden;
+mod languages;
 mod quantize;
 mod reframe;
 mod render;

@@ -20,6 +20,7 @@
 pub mod analysis;
 pub mod config;
 pub mod edit;
+pub mod glossary;
 pub mod placement;
 pub mod subtitle;
 pub mod time;

@@ -503,6 +503,7 @@ mod tests {
                 })
                 .collect(),
             no_speech_probability: 0.0,
+            language: String::new(),
         };
         let t = Transcript {
             language: "zh".into(),

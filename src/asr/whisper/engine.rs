@@ -255,7 +255,14 @@ impl Whisper {
         resolved: Resolved,
         n_samples: usize,
     ) -> FullParams<'static, 'static> {
-        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let mut p = FullParams::new(if opts.whisper.beam_size > 1 {
+            SamplingStrategy::BeamSearch {
+                beam_size: opts.whisper.beam_size.min(c_int::MAX as usize) as c_int,
+                patience: -1.0,
+            }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        });
         p.set_n_threads(opts.threads.min(c_int::MAX as usize) as c_int);
         let ctx = audio_ctx_for(
             n_samples,
@@ -488,14 +495,153 @@ impl Transcriber for Whisper {
         &self,
         samples: &[f32],
         windows: &[Span],
+        speech: &[Span],
         opts: &TranscribeOptions,
         progress: &mut dyn FnMut(f32),
     ) -> anyhow::Result<Transcript> {
-        let mut state = self.new_state()?;
-        windows::transcribe(samples, windows, opts, progress, &mut |s, o, p| {
-            Ok(self.transcribe_in(&mut state, s, o, p)?)
+        let mut engine = Windows {
+            whisper: self,
+            state: self.new_state()?,
+        };
+        windows::transcribe(samples, windows, speech, opts, progress, &mut engine)
+    }
+}
+
+/// whisper.cpp driven window by window ([`windows::WindowEngine`]), one state for all.
+struct Windows<'a> {
+    whisper: &'a Whisper,
+    state: WhisperState,
+}
+
+impl Windows<'_> {
+    /// The language probabilities of the audio whose encoder output the state holds: one
+    /// decoder step from the start-of-transcript token, softmax over the language tokens
+    /// (what `whisper_lang_auto_detect` does after its own encoder pass).
+    fn languages(&mut self, threads: usize, debug: bool) -> Result<windows::LangProbs, AsrError> {
+        let t0 = Instant::now();
+        let ctx = &self.whisper.ctx;
+        self.state.decode(&[ctx.token_sot()], 0, threads.max(1))?;
+        let logits = self.state.get_logits()?;
+        let langs: Vec<(&'static str, f32)> = (0..=whisper_rs::get_lang_max_id())
+            .filter_map(|id| {
+                let tok = ctx.token_lang(id) as usize;
+                Some((whisper_rs::get_lang_str(id)?, *logits.get(tok)?))
+            })
+            .collect();
+        let max = langs.iter().map(|l| l.1).fold(f32::NEG_INFINITY, f32::max);
+        let sum: f64 = langs.iter().map(|l| ((l.1 - max) as f64).exp()).sum();
+        let mut out: windows::LangProbs = langs
+            .into_iter()
+            .map(|(l, x)| (l.to_string(), (((x - max) as f64).exp() / sum) as f32))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if debug {
+            eprintln!(
+                "language detection {:.3} s (one decoder step): {}",
+                t0.elapsed().as_secs_f64(),
+                top3(&out)
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// `en 0.93, de 0.04, nl 0.01`, for the debug lines.
+fn top3(p: &windows::LangProbs) -> String {
+    p.iter()
+        .take(3)
+        .map(|(l, x)| format!("{l} {x:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl windows::WindowEngine for Windows<'_> {
+    /// One encoder pass over the window (with the encoder context its decoding would use)
+    /// and one decoder step. whisper.cpp's `full()` sets the encoder context, so a `full()`
+    /// that stops before encoding (its encoder-begin callback says no) computes the window's
+    /// mel spectrogram and sets the context; `lang_detect` then encodes and reads the
+    /// language tokens.
+    fn detect(
+        &mut self,
+        w: &windows::Window,
+        opts: &TranscribeOptions,
+    ) -> anyhow::Result<windows::LangProbs> {
+        let whisper = self.whisper;
+        let t0 = Instant::now();
+        if !whisper.is_multilingual() || w.audio.is_empty() {
+            return Ok(Vec::new());
+        }
+        let padded;
+        let input = if w.audio.len() < MIN_SAMPLES {
+            let mut v = w.audio.to_vec();
+            v.resize(MIN_SAMPLES, 0.0);
+            padded = v;
+            &padded[..]
+        } else {
+            w.audio
+        };
+        let prep = TranscribeOptions {
+            language: Some("en".into()),
+            translate: false,
+            word_timestamps: false,
+            initial_prompt: None,
+            ..opts.clone()
+        };
+        let resolved = resolve(&prep, true, &whisper.name)?;
+        let mut params = whisper.full_params(&prep, resolved, input.len());
+        // SAFETY: a plain function that touches nothing.
+        unsafe {
+            params.set_start_encoder_callback(Some(stop_before_encoding));
+        }
+        self.state.full(params, input)?;
+        let threads = opts.threads.max(1);
+        let (_, probs) = self.state.lang_detect(0, threads)?;
+        // Indexed by whisper's language id.
+        let mut out: windows::LangProbs = probs
+            .iter()
+            .enumerate()
+            .filter_map(|(id, &p)| Some((whisper_rs::get_lang_str(id as i32)?.to_string(), p)))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if opts.whisper.debug_windows {
+            eprintln!(
+                "language detection {:.3} s (an encoder pass, {:.2} s of audio): {}",
+                t0.elapsed().as_secs_f64(),
+                w.audio.len() as f64 / SAMPLE_RATE as f64,
+                top3(&out)
+            );
+        }
+        Ok(out)
+    }
+
+    fn decode(
+        &mut self,
+        w: &windows::Window,
+        opts: &TranscribeOptions,
+        languages: bool,
+        progress: &mut dyn FnMut(f32),
+    ) -> anyhow::Result<windows::Decoded> {
+        let transcript = self
+            .whisper
+            .transcribe_in(&mut self.state, w.audio, opts, progress)?;
+        let languages = if languages && self.whisper.is_multilingual() {
+            self.languages(opts.threads, opts.whisper.debug_windows)?
+        } else {
+            Vec::new()
+        };
+        Ok(windows::Decoded {
+            transcript,
+            languages,
         })
     }
+}
+
+unsafe extern "C" fn stop_before_encoding(
+    _: *mut WhisperSysContext,
+    _: *mut WhisperSysState,
+    _: *mut c_void,
+) -> bool {
+    false
 }
 
 #[cfg(test)]

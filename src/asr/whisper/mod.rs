@@ -71,7 +71,7 @@ use crate::asr::model::GgmlError;
 pub(crate) use engine::engine_features;
 pub use engine::Whisper;
 pub(crate) use options::MIN_AUDIO_CTX;
-pub use options::{audio_ctx_for, WhisperOptions};
+pub use options::{audio_ctx_for, WhisperOptions, MAX_BEAM_SIZE};
 
 /// Errors of the whisper engine; each message names the file or option at fault.
 #[derive(Debug, thiserror::Error)]

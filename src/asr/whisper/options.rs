@@ -29,6 +29,9 @@ pub struct WhisperOptions {
     /// Print on stderr what each call did: its length and `audio_ctx`, encoder passes, time in
     /// `full()` and in the encoder, decoder steps (`SUBCUT_DEBUG_WINDOWS`).
     pub debug_windows: bool,
+    /// Beam search with this many beams (whisper.cpp's `beam_size`); 1: greedy decoding, the
+    /// default (docs/BENCH.md has what beams cost and gain).
+    pub beam_size: usize,
 }
 
 impl Default for WhisperOptions {
@@ -39,9 +42,13 @@ impl Default for WhisperOptions {
             temperature_increment: 0.2,
             audio_ctx: Some(MIN_AUDIO_CTX),
             debug_windows: false,
+            beam_size: 1,
         }
     }
 }
+
+/// The most beams whisper.cpp decodes with (its `WHISPER_MAX_DECODERS`).
+pub const MAX_BEAM_SIZE: usize = 8;
 
 /// whisper's encoder positions per second of audio (1500 for its 30 s window).
 pub const AUDIO_CTX_PER_SEC: usize = 50;
@@ -127,6 +134,12 @@ fn check(o: &TranscribeOptions) -> Result<(), AsrError> {
         return Err(AsrError::InvalidOption(format!(
             "entropy threshold {} must be a finite value > 0",
             w.entropy_threshold
+        )));
+    }
+    if !(1..=MAX_BEAM_SIZE).contains(&w.beam_size) {
+        return Err(AsrError::InvalidOption(format!(
+            "beam size {} is not in 1..={MAX_BEAM_SIZE}",
+            w.beam_size
         )));
     }
     if !(0.0..=1.0).contains(&w.temperature_increment) {

@@ -79,6 +79,7 @@ pub(super) fn build_segments(
             text,
             words,
             no_speech_probability: seg.no_speech,
+            language: String::new(),
         });
     }
     out

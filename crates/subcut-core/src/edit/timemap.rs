@@ -197,6 +197,7 @@ impl TimeMap {
             text,
             words,
             no_speech_probability: s.no_speech_probability,
+            language: s.language.clone(),
         })
     }
 }
@@ -264,6 +265,7 @@ mod tests {
             text: text.into(),
             words,
             no_speech_probability: 0.1,
+            language: String::new(),
         };
         let tr = Transcript {
             language: "en".into(),
@@ -284,6 +286,7 @@ mod tests {
                     text: " no words".into(),
                     words: vec![],
                     no_speech_probability: 0.2,
+                    language: String::new(),
                 },
             ],
         };
@@ -390,6 +393,7 @@ mod tests {
                     text: "x".into(),
                     words,
                     no_speech_probability: 0.0,
+                    language: String::new(),
                 });
             }
             let tr = Transcript {

@@ -268,6 +268,7 @@ pub fn aligned_transcript(script: &[ScriptWord], heard: &Transcript) -> Transcri
                 text: String::new(),
                 words: Vec::new(),
                 no_speech_probability: 0.0,
+                language: String::new(),
             });
         }
         let seg = segments.last_mut().expect("pushed above");
@@ -411,6 +412,7 @@ mod tests {
                 text: String::new(),
                 words,
                 no_speech_probability: 0.0,
+                language: String::new(),
             }],
         }
     }

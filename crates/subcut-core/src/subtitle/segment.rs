@@ -563,6 +563,7 @@ mod tests {
             text: layout::join(&words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>()),
             words,
             no_speech_probability: 0.0,
+            language: String::new(),
         };
         Transcript {
             language: lang.into(),
@@ -765,6 +766,7 @@ mod tests {
             text: text.into(),
             words: said(text, a, b),
             no_speech_probability: 0.0,
+            language: String::new(),
         };
         let t = Transcript {
             language: "en".into(),
@@ -795,6 +797,7 @@ mod tests {
                 text: " Hello there world.".into(),
                 words: vec![],
                 no_speech_probability: 0.0,
+                language: String::new(),
             }],
         };
         let cues = segment(&t, &[], &SegmentRules::default(), Time::from_secs_f64(5.0));

@@ -69,13 +69,20 @@ pub(crate) fn to_simplified(s: &str) -> String {
     fast2s::convert(s)
 }
 
-/// Converts every word and segment text of a Chinese transcript (language `zh`, `yue`) to
-/// Simplified characters. Other languages are left alone (Japanese kanji must not change).
+/// Converts every word and segment text of the Chinese segments (language `zh`, `yue`: the
+/// segment's own, else the transcript's) to Simplified characters. Other languages are left
+/// alone (Japanese kanji must not change), also inside a transcript that is mostly Chinese.
 pub fn simplify_transcript(t: &mut Transcript) {
-    if !matches!(t.language.as_str(), "zh" | "yue") {
-        return;
-    }
+    let chinese = |l: &str| matches!(l, "zh" | "yue");
+    let file = chinese(&t.language);
     for seg in &mut t.segments {
+        if !(if seg.language.is_empty() {
+            file
+        } else {
+            chinese(&seg.language)
+        }) {
+            continue;
+        }
         seg.text = to_simplified(&seg.text);
         let joined: String = seg.words.iter().map(|w| w.text.as_str()).collect();
         let converted = to_simplified(&joined);
@@ -136,6 +143,7 @@ mod tests {
                 })
                 .collect(),
             no_speech_probability: 0.0,
+            language: String::new(),
         }
     }
 
@@ -163,5 +171,23 @@ mod tests {
         };
         simplify_transcript(&mut t);
         assert_eq!(t.segments[0].text, "會議です");
+    }
+
+    #[test]
+    fn each_segment_is_converted_by_its_own_language() {
+        let mut zh = seg(&["這是", "測試"]);
+        zh.language = "zh".into();
+        let mut ja = seg(&["會議", "です"]);
+        ja.language = "ja".into();
+        let mut t = Transcript {
+            language: "en".into(),
+            segments: vec![zh, ja],
+        };
+        simplify_transcript(&mut t);
+        assert_eq!(
+            t.segments[0].text, "这是测试",
+            "Chinese in an English-majority file"
+        );
+        assert_eq!(t.segments[1].text, "會議です");
     }
 }

@@ -677,6 +677,7 @@ mod tests {
                 text: join_text(words.iter().map(|w| w.text.as_str())),
                 words: words.clone(),
                 no_speech_probability: 0.0,
+                language: String::new(),
             }],
         };
         let p = plan(

@@ -25,6 +25,7 @@ fn transcript(words: Vec<Word>, language: &str) -> Transcript {
             text: String::new(),
             words,
             no_speech_probability: 0.0,
+            language: String::new(),
         }],
     }
 }

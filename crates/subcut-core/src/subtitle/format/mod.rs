@@ -30,6 +30,7 @@
 //!     transcript: &Transcript::default(),
 //!     cues: &cues,
 //!     style: &AssStyle::default(),
+//!     unheard: &[],
 //! };
 //! assert_eq!(render(Format::Vtt, &doc), "WEBVTT\n\n1\n00:00:00.800 --> 00:00:02.500\nHello.\n");
 //! assert_eq!(render(Format::Txt, &doc), "Hello.\n");
@@ -143,6 +144,8 @@ pub struct Doc<'a> {
     pub cues: &'a [Cue],
     /// Look of ASS subtitles (other formats leave the look to the player).
     pub style: &'a AssStyle,
+    /// Speech that got no words (JSON lists it).
+    pub unheard: &'a [crate::transcript::Unheard],
 }
 
 impl Doc<'_> {
@@ -166,6 +169,7 @@ pub fn render(f: Format, doc: &Doc) -> String {
             doc.duration,
             doc.transcript,
             doc.cues,
+            doc.unheard,
         ),
         Format::Txt => txt::render(doc.cues),
     }
@@ -224,6 +228,7 @@ mod tests {
                 transcript: &t,
                 cues,
                 style: &style,
+                unheard: &[],
             };
             for &f in Format::ALL {
                 let s = render(f, &doc);
