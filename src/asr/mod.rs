@@ -41,6 +41,12 @@ pub trait Transcriber: Sync {
         progress: &mut dyn FnMut(f32),
     ) -> Result<Transcript>;
 
+    /// Whether it listens at all: `false` for the engine of a cut on loudness alone (or of
+    /// one that takes its words from an edit list), whose missing words are no loss to report.
+    fn listens(&self) -> bool {
+        true
+    }
+
     /// Transcribes `samples` in the given windows (see [`windows::pieces_for`]), times on the
     /// whole input's timeline; `speech` is the measured speech (see [`windows::transcribe`]).
     fn transcribe_windows(
@@ -371,6 +377,10 @@ impl windows::WindowEngine for &Replay {
 }
 
 impl Transcriber for Replay {
+    fn listens(&self) -> bool {
+        !(self.transcript.segments.is_empty() && self.transcript.language.is_empty())
+    }
+
     /// The saved transcript is already on the whole input's timeline: no windows, unless it
     /// plays languages (see [`Replay`]).
     fn transcribe_windows(

@@ -37,7 +37,7 @@ pub(super) fn finish(
         } else if o.languages.len() > 1 {
             ui.info(format!("{}: {}", o.input.display(), o.languages_text()));
         }
-        if let Some(w) = crate::transcript::unheard_warning(&o.unheard) {
+        if let Some(w) = crate::transcript::unheard_warning(&o.unheard).filter(|_| !ui.quiet) {
             eprintln!("warning: {}: {w}", o.input.display());
         }
         if let Some(r) = &o.render {
@@ -97,11 +97,24 @@ pub(super) fn finish(
             failed.len()
         ));
     }
+    if ui.verbose {
+        if let Some(bytes) = peak_memory() {
+            ui.info(format!("peak memory {} MB", bytes >> 20));
+        }
+    }
     Ok(if failed.is_empty() {
         EXIT_OK
     } else {
         EXIT_FAILED
     })
+}
+
+/// The process's peak resident memory so far (Linux: `VmHWM` of /proc/self/status), for `-v`.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// The machine-readable summary: `--json` on stdout and `--report FILE`.

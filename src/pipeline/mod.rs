@@ -249,7 +249,11 @@ pub fn listen(
             }
         })
         .collect();
-    let unheard = crate::transcript::unheard(&windows, &speech, &words, MIN_UNHEARD);
+    let unheard = if engine.listens() {
+        crate::transcript::unheard(&windows, &speech, &words, MIN_UNHEARD)
+    } else {
+        Vec::new()
+    };
     Ok(Heard {
         audio,
         speech,
