@@ -48,7 +48,7 @@ pub trait Transcriber: Sync {
     }
 
     /// Transcribes `samples` in the given windows (see [`windows::pieces_for`]), times on the
-    /// whole input's timeline; `speech` is the measured speech (see [`windows::transcribe`]).
+    /// whole input's timeline; `speech` is the measured speech (see `windows::transcribe`).
     fn transcribe_windows(
         &self,
         samples: &[f32],
@@ -77,7 +77,7 @@ pub trait Transcriber: Sync {
 pub struct TranscribeOptions {
     /// ISO 639-1 code (`"zh"`) or whisper's English name (`"chinese"`): every window is
     /// decoded in it. `None` (or `"auto"`) detects the language of each window
-    /// ([`windows::transcribe`]), among [`candidates`](Self::candidates).
+    /// (`windows::transcribe`), among [`candidates`](Self::candidates).
     pub language: Option<String>,
     /// Without a forced [`language`](Self::language): the languages (whisper's codes) a
     /// window's detection may choose from (`--language zh,en`); empty: any.

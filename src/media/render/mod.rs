@@ -63,8 +63,17 @@
 //! [`crate::media::probe`] says what [`render`] would use of a file. The parts: `job.rs` (the
 //! pass: output file, demux/encode/mux loop, summary), `open.rs` (decoders and encoders),
 //! `video.rs` and `audio.rs` (each stream's path to the muxer), `slots.rs` (the pure timing:
-//! output slots, frame selection, fades), `burn_in.rs` (captions burned into the picture) and
-//! `reframe.rs` (the geometry of a new aspect ratio).
+//! output slots, frame selection, fades), `burn_in.rs` (captions burned into the picture),
+//! `reframe.rs` (the geometry of a new aspect ratio) and the smart render: `smart.rs` (copied
+//! GOPs, re-encoded edges; [`RenderMode`]), with its pure halves `gops.rs` (which GOPs to copy,
+//! decode or skip), `h264.rs` and `hevc.rs` (decoder configuration records, parameter sets).
+//!
+//! Smart render (the default, [`RenderMode::Auto`]): for H.264/HEVC at a constant frame rate
+//! with closed GOPs, a demux-only pass finds the GOPs; those wholly inside a keep span are
+//! copied, the ones a span edge cuts are decoded and only their kept frames re-encoded, the
+//! rest is not even decoded. The output's frames are the same as a full re-encode's (same
+//! selection rule), the copied ones bit-exact. [`RenderSummary::reencoded_because`] says why
+//! a render re-encoded everything instead.
 //!
 //! ```no_run
 //! use subcut::media::render::{render, RenderOptions};

@@ -1,5 +1,5 @@
 //! Reframing: the picture put into another aspect ratio (a 9:16 short from a 16:9 talk), as
-//! plain geometry ([`Plan`]) that [`super::video`] turns into libavfilter filters.
+//! plain geometry (`Plan`) that the video path (`video.rs`) turns into libavfilter filters.
 //!
 //! Three ways to fill the new frame ([`Reframe`]):
 //! - `crop`: a window of the source at the target aspect, the full height of a landscape

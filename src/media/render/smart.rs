@@ -1,16 +1,17 @@
-//! The smart render of H.264 video: the packets of every group of pictures (GOP) that lies
-//! wholly inside a keep span are copied untouched; only the GOPs a span edge cuts are decoded,
-//! and their kept frames re-encoded with libx264 at the source's profile, level, pixel format,
-//! size and colours. Audio goes its usual way (decoded, trimmed sample-exactly, faded at the
-//! joins, encoded), so nothing about sync changes.
+//! The smart render of H.264 and HEVC video: the packets of every group of pictures (GOP)
+//! that lies wholly inside a keep span are copied untouched; only the GOPs a span edge cuts
+//! are decoded, and their kept frames re-encoded (libx264 / libx265) at the source's profile,
+//! level, pixel format, size and colours. Audio goes its usual way (decoded, trimmed
+//! sample-exactly, faded at the joins, encoded), so nothing about sync changes.
 //!
-//! How the two kinds of packets live in one stream: the re-encoded pieces use parameter sets
-//! with other ids than the source's (`x264 sps-id`), and the output's `avcC` holds both
-//! ([`super::h264::merge`]); each slice names its PPS, so strict decoders (browsers) need no
-//! second sample description and no in-band parameter sets. Each re-encoded piece is its own
-//! closed encoder session (it starts with an IDR frame and is flushed before the next copied
-//! GOP), without B-frames, and its decode times sit the source's constant reorder delay before
-//! its presentation times, so decode times rise across every join.
+//! How the two kinds of packets live in one stream. H.264: the re-encoded pieces use
+//! parameter sets with other ids than the source's (`x264 sps-id`), and the output's `avcC`
+//! holds both ([`super::h264::merge`]); each slice names its PPS, so strict decoders
+//! (browsers) need no second sample description and no in-band parameter sets. HEVC: x265
+//! keeps id 0, so the parameter sets go in band (see [`super::hevc`]). Each re-encoded piece
+//! is its own closed encoder session (it starts with an IDR frame and is flushed before the
+//! next copied GOP), without B-frames, and its decode times sit the source's constant reorder
+//! delay before its presentation times, so decode times rise across every join.
 //!
 //! [`prepare`] says when this cannot be done (another codec, Annex B or interlaced input,
 //! variable frame rate, open GOPs, a 10-bit or 4:2:2 profile, no GOP wholly kept …): the render
@@ -496,7 +497,7 @@ impl EncoderSettings {
         let mut enc = codec::context::Context::new_with_codec(self.codec)
             .encoder()
             .video()
-            .map_err(|e| format!("libx264: {e}"))?;
+            .map_err(|e| format!("{}: {e}", self.codec.name()))?;
         enc.set_width(self.width);
         enc.set_height(self.height);
         enc.set_format(self.format);
@@ -521,7 +522,7 @@ impl EncoderSettings {
             dict.set(k, v);
         }
         enc.open_as_with(self.codec, dict)
-            .map_err(|e| format!("cannot open libx264 for the edges: {e}"))
+            .map_err(|e| format!("cannot open {} for the edges: {e}", self.codec.name()))
     }
 }
 
