@@ -43,7 +43,7 @@ pub enum Reason {
     },
     /// Cut by hand in an edit list (`subcut cut --edit`): a ticked line or deleted words.
     Edit,
-    /// An abandoned take of a sentence that is said again ([`retakes`]).
+    /// An abandoned take of a sentence that is said again (`retakes`).
     Retake {
         /// The take's words as transcribed, joined (`The first step is to record.`).
         text: String,
@@ -146,7 +146,7 @@ pub(crate) fn word_reasons(words: &[Word], mark: impl FnOnce(&mut Marks)) -> Vec
 }
 
 /// The removed spans of `words` (sorted by `(start, end)`) cut for `reason` (one per word;
-/// `None`: the word stays), by the rules of [`find_cuts`]: never into a kept word, a run of
+/// `None`: the word stays), by the rules of `find_cuts`: never into a kept word, a run of
 /// cut words as one stretch. Sorted.
 pub fn cuts_of_words(words: &[Word], reason: &[Option<Reason>]) -> Vec<Removed> {
     let w: Vec<&Word> = words.iter().collect();
