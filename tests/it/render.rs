@@ -58,33 +58,22 @@ fn ramp_video(size: &str, rate: &str, secs: f64) -> String {
 
 /// H.264 (with B-frames) + stereo AAC 48 kHz, 160×120, 25 fps.
 fn make_av(dir: &Path, name: &str, secs: f64) -> PathBuf {
+    make_av_with(dir, name, secs, &[])
+}
+
+/// [`make_av`] with more encoder options (`-g 10`, `-x264-params …`).
+fn make_av_with(dir: &Path, name: &str, secs: f64, encoder: &[&str]) -> PathBuf {
     let p = dir.join(name);
     let v = ramp_video("160x120", "25", secs);
     let a = aeval(secs, 48_000, true);
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &v,
-        "-f",
-        "lavfi",
-        "-i",
-        &a,
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-bf",
-        "3",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        "-shortest",
-        p.to_str().unwrap(),
-    ]);
+    let mut args = vec![
+        "-f", "lavfi", "-i", &v, "-f", "lavfi", "-i", &a, "-pix_fmt", "yuv420p", "-c:v", "libx264",
+        "-preset", "veryfast", "-bf", "3",
+    ];
+    args.extend_from_slice(encoder);
+    args.extend_from_slice(&["-c:a", "aac", "-b:a", "128k", "-shortest"]);
+    args.push(p.to_str().unwrap());
+    ff(&args);
     p
 }
 

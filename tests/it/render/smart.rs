@@ -11,39 +11,10 @@ use subcut::media::render::RenderMode;
 /// H.264 with B-frames and closed GOPs of `gop` frames + stereo AAC, 160×120, 25 fps; the
 /// luma of frame N is `luma(N)`. `extra` goes to the encoder (e.g. `-x264-params open-gop=1`).
 fn make_gop_av(dir: &Path, name: &str, secs: f64, gop: u32, extra: &[&str]) -> PathBuf {
-    let p = dir.join(name);
-    let v = ramp_video("160x120", "25", secs);
-    let a = aeval(secs, 48_000, true);
     let g = gop.to_string();
-    let mut args = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        &v,
-        "-f",
-        "lavfi",
-        "-i",
-        &a,
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-bf",
-        "3",
-        "-g",
-        &g,
-        "-keyint_min",
-        &g,
-        "-sc_threshold",
-        "0",
-    ];
+    let mut args = vec!["-g", &g, "-keyint_min", &g, "-sc_threshold", "0"];
     args.extend_from_slice(extra);
-    args.extend_from_slice(&["-c:a", "aac", "-b:a", "128k", "-shortest"]);
-    args.push(p.to_str().unwrap());
-    ff(&args);
-    p
+    make_av_with(dir, name, secs, &args)
 }
 
 /// `ffmpeg -v error -i OUT -f null -` prints nothing.
