@@ -613,7 +613,7 @@ impl Job<'_> {
 }
 
 /// Tells the demuxer to skip every stream that is not rendered.
-fn discard_other_streams(
+pub(super) fn discard_other_streams(
     ictx: &mut format::context::Input,
     v_index: Option<usize>,
     a_index: Option<usize>,

@@ -27,7 +27,7 @@ use ffmpeg::{picture, Rescale};
 use super::gops::{self, Action, PacketInfo};
 use super::h264::{self, Avcc};
 use super::hevc;
-use super::job::{Job, Output};
+use super::job::{discard_other_streams, Job, Output};
 use super::slots::Slots;
 use super::RenderError;
 use crate::media::probe::{constant_rate, open_input, sample_aspect_ratio};
@@ -423,14 +423,7 @@ pub(super) fn prepare(
 /// duration gets one frame.
 fn scan(job: &Job<'_>, index: usize, frame_ticks: i64) -> Result<Vec<PacketInfo>, RenderError> {
     let mut ictx = open_input(job.input)?;
-    for i in 0..ictx.nb_streams() as usize {
-        if i != index {
-            if let Some(mut s) = ictx.stream_mut(i) {
-                // SAFETY: setting the discard flag of a stream of an open input.
-                unsafe { (*s.as_mut_ptr()).discard = ffi::AVDiscard::AVDISCARD_ALL };
-            }
-        }
-    }
+    discard_other_streams(&mut ictx, Some(index), None);
     let mut out = Vec::new();
     let mut bad = 0usize;
     loop {
