@@ -35,6 +35,17 @@ pub(crate) enum Action {
     Copy { span: usize },
     /// A span edge cuts it: decoded, its kept frames re-encoded.
     Decode,
+    /// Its first frames are kept in span `span` and its first `packets` packets (decode
+    /// order) show exactly those, from the key frame up to presentation time `until`: they
+    /// are copied. `rest`: later frames of the group are kept too (the span ends after
+    /// `until`, or the next one starts in the group), so it is also decoded and those frames
+    /// re-encoded, in an encoder session that starts after the copied head.
+    Head {
+        span: usize,
+        packets: usize,
+        until: i64,
+        rest: bool,
+    },
 }
 
 /// Splits the packets into closed groups of pictures. Errors say why the stream cannot be
@@ -81,13 +92,20 @@ pub(crate) fn gops(packets: &[PacketInfo]) -> Result<Vec<Gop>, String> {
 }
 
 /// What to do with each group for the keep `spans` (sorted, disjoint, on the same timeline as
-/// the groups after `to_time`). `tol` absorbs timestamp rounding (under half a frame).
+/// the groups after `to_time`). `packets` are the ones the groups were made from. `tol`
+/// absorbs timestamp rounding (under half a frame): a frame at `t` is kept in a span when
+/// `t + tol` lies in it, as the render decides for decoded frames.
 pub(crate) fn actions(
     gops: &[Gop],
+    packets: &[PacketInfo],
     to_time: impl Fn(i64) -> Time,
     spans: &[Span],
     tol: Time,
 ) -> Vec<Action> {
+    let kept = |pts: i64| {
+        let t = to_time(pts) + tol;
+        spans.iter().position(|s| t >= s.start && t < s.end)
+    };
     gops.iter()
         .map(|g| {
             let (a, b) = (to_time(g.start), to_time(g.end));
@@ -100,10 +118,48 @@ pub(crate) fn actions(
                 (Some((i, s)), None) if s.start <= a + tol && b <= s.end + tol => {
                     Action::Copy { span: i }
                 }
-                _ => Action::Decode,
+                _ => head(g, &packets[g.first..g.first + g.len], &kept).unwrap_or(Action::Decode),
             }
         })
         .collect()
+}
+
+/// The longest run of a cut group's packets, from its key frame in decode order, that shows
+/// its first frames in presentation order, all kept in the span its key frame is kept in:
+/// those packets decode on their own, so they can be copied (the usual case where a span ends
+/// inside a group: with no B-frames, every kept frame of it). Where later frames are kept
+/// too, the re-encoded session after the head must decode after it: the head's last decode
+/// time lies before the first re-encoded frame's presentation minus the reorder delay.
+fn head(g: &Gop, ps: &[PacketInfo], kept: &impl Fn(i64) -> Option<usize>) -> Option<Action> {
+    let span = kept(ps.first()?.pts)?;
+    let mut shown: Vec<i64> = ps.iter().map(|p| p.pts).collect();
+    shown.sort_unstable();
+    if shown.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    let mut best = None;
+    let mut latest = i64::MIN;
+    for k in 1..=ps.len() {
+        if kept(shown[k - 1]) != Some(span) {
+            break;
+        }
+        latest = latest.max(ps[k - 1].pts);
+        if latest != shown[k - 1] {
+            // The first k packets show a frame past the first k frames: not a run.
+            continue;
+        }
+        if k < ps.len() && ps[k - 1].dts >= shown[k] - g.delay {
+            continue;
+        }
+        best = Some(k);
+    }
+    let k = best?;
+    Some(Action::Head {
+        span,
+        packets: k,
+        until: shown.get(k).copied().unwrap_or(g.end),
+        rest: shown[k..].iter().any(|&t| kept(t).is_some()),
+    })
 }
 
 #[cfg(test)]
@@ -173,14 +229,15 @@ mod tests {
 
     #[test]
     fn groups_inside_a_span_are_copied_and_edges_decoded() {
-        let g = gops(&stream(150, 30)).unwrap();
+        let st = stream(150, 30);
+        let g = gops(&st).unwrap();
         // 512 ticks = 1/30 s at time base 1/15360; groups of 1 s.
         let to_time = |ts: i64| Time(ts * 1_000_000 / 15_360);
         let tol = Time(16_000);
         let s = |a: f64, b: f64| Span::secs(a, b);
         // Keep 0.5–2.0 s and 2.5–5.0 s: group 0 is cut at 0.5, group 1 is inside the first
         // span, group 2 holds the gap, groups 3 and 4 lie inside the second span.
-        let a = actions(&g, to_time, &[s(0.5, 2.0), s(2.5, 5.0)], tol);
+        let a = actions(&g, &st, to_time, &[s(0.5, 2.0), s(2.5, 5.0)], tol);
         assert_eq!(
             a,
             vec![
@@ -193,7 +250,7 @@ mod tests {
         );
         // A group that no span touches is skipped; spans touching only a group's edge do
         // not pull it in.
-        let a = actions(&g, to_time, &[s(0.0, 1.0), s(4.0, 5.0)], tol);
+        let a = actions(&g, &st, to_time, &[s(0.0, 1.0), s(4.0, 5.0)], tol);
         assert_eq!(
             a,
             vec![
@@ -205,7 +262,92 @@ mod tests {
             ]
         );
         // Rounding within the tolerance still counts as inside.
-        let a = actions(&g, to_time, &[s(0.99, 2.01)], tol);
+        let a = actions(&g, &st, to_time, &[s(0.99, 2.01)], tol);
         assert_eq!(a[1], Action::Copy { span: 0 });
+    }
+
+    #[test]
+    fn the_head_of_a_group_a_span_ends_in_is_copied() {
+        let to_time = |ts: i64| Time(ts * 1_000_000 / 15_360);
+        let tol = Time(16_000);
+        let s = |a: f64, b: f64| Span::secs(a, b);
+        // Without B-frames every kept frame of the group a span ends in is copied, and
+        // nothing of it is decoded.
+        let ippp: Vec<PacketInfo> = (0..150)
+            .map(|i| PacketInfo {
+                pts: i * 512,
+                dts: i * 512,
+                duration: 512,
+                key: i % 30 == 0,
+            })
+            .collect();
+        let g = gops(&ippp).unwrap();
+        let a = actions(&g, &ippp, to_time, &[s(0.0, 1.5), s(3.2, 5.0)], tol);
+        assert_eq!(a[0], Action::Copy { span: 0 });
+        assert_eq!(
+            a[1],
+            Action::Head {
+                span: 0,
+                packets: 15,
+                until: 45 * 512,
+                rest: false
+            }
+        );
+        assert_eq!(a[2], Action::Skip);
+        // The next span starts inside the group: cut at its start, decoded.
+        assert_eq!(a[3], Action::Decode);
+        // A span that also starts in the group: the head, then the rest re-encoded.
+        let a = actions(&g, &ippp, to_time, &[s(0.0, 1.2), s(1.5, 5.0)], tol);
+        assert_eq!(
+            a[1],
+            Action::Head {
+                span: 0,
+                packets: 6,
+                until: 36 * 512,
+                rest: true
+            }
+        );
+
+        // With B-frames (I P B B P B B …, shown I B B P …), the longest run of packets that
+        // shows the first frames: frames 30..42 of the 30..44 kept; 43 and 44 are re-encoded.
+        let st = stream(150, 30);
+        let g = gops(&st).unwrap();
+        let a = actions(&g, &st, to_time, &[s(0.0, 1.5)], tol);
+        assert_eq!(
+            a[1],
+            Action::Head {
+                span: 0,
+                packets: 13,
+                until: 43 * 512,
+                rest: true
+            }
+        );
+        // Only the key frame's own run: one packet.
+        let a = actions(&g, &st, to_time, &[s(0.0, 1.06)], tol);
+        assert_eq!(
+            a[1],
+            Action::Head {
+                span: 0,
+                packets: 1,
+                until: 31 * 512,
+                rest: true
+            }
+        );
+        // Decode times that would not stay before the re-encoded frames': only the key
+        // frame's head is early enough.
+        let mut late = st.clone();
+        for p in &mut late[31..60] {
+            p.dts += 1024;
+        }
+        let a = actions(&gops(&late).unwrap(), &late, to_time, &[s(0.0, 1.5)], tol);
+        assert_eq!(
+            a[1],
+            Action::Head {
+                span: 0,
+                packets: 1,
+                until: 31 * 512,
+                rest: true
+            }
+        );
     }
 }

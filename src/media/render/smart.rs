@@ -1,7 +1,9 @@
 //! The smart render of H.264 and HEVC video: the packets of every group of pictures (GOP)
-//! that lies wholly inside a keep span are copied untouched; only the GOPs a span edge cuts
-//! are decoded, and their kept frames re-encoded (libx264 / libx265) at the source's profile,
-//! level, pixel format, size and colours. Audio goes its usual way (decoded, trimmed
+//! that lies wholly inside a keep span are copied untouched; so is the head of a GOP a span
+//! ends in, as far as its packets show the kept frames on their own (all of them without
+//! B-frames); only the rest of the GOPs a span edge cuts is decoded, and its kept frames
+//! re-encoded (libx264 / libx265) at the source's profile, level, pixel format, size and
+//! colours. Audio goes its usual way (decoded, trimmed
 //! sample-exactly, faded at the joins, encoded), so nothing about sync changes.
 //!
 //! How the two kinds of packets live in one stream. H.264: the re-encoded pieces use
@@ -61,6 +63,9 @@ pub(super) struct SmartVideo {
     decoder: decoder::Video,
     frame: frame::Video,
     decoding: bool,
+    /// Source presentation times `[from, to)` whose packets were copied as a group's head
+    /// while the group is also decoded: their decoded frames are not encoded again.
+    copied_heads: std::collections::VecDeque<(i64, i64)>,
     encoder: Option<encoder::Video>,
     /// Frames the current encoder session has taken.
     session_frames: u64,
@@ -249,8 +254,11 @@ pub(super) fn prepare(
     }
     let to_time = |ts: i64| Time(ts.rescale(tb, MICROS) - origin_us);
     let tol = Time(frame_ticks.rescale(tb, MICROS) / 2 - 1);
-    let actions = gops::actions(&gops, to_time, &slots.spans, tol);
-    if !actions.iter().any(|a| matches!(a, Action::Copy { .. })) {
+    let actions = gops::actions(&gops, &packets, to_time, &slots.spans, tol);
+    if !actions
+        .iter()
+        .any(|a| matches!(a, Action::Copy { .. } | Action::Head { .. }))
+    {
         return Ok(Err(
             "smart render: no GOP lies wholly inside a kept span".into()
         ));
@@ -404,6 +412,7 @@ pub(super) fn prepare(
         decoder: dec,
         frame: frame::Video::empty(),
         decoding: false,
+        copied_heads: Default::default(),
         encoder: Some(probe),
         session_frames: 0,
         settings,
@@ -556,6 +565,37 @@ impl SmartVideo {
                 self.close_encoder(octx)?;
                 self.copy(p, span, octx)
             }
+            Action::Head {
+                span,
+                packets,
+                until,
+                rest,
+            } => {
+                let g = self.gops[self.gop];
+                if n == g.first {
+                    // The head is written between encoder sessions.
+                    self.end_decoding(octx)?;
+                    self.close_encoder(octx)?;
+                    if rest {
+                        self.copied_heads.push_back((g.start, until));
+                    }
+                }
+                if rest {
+                    // Every packet feeds the decoder: the re-encoded frames refer to the head.
+                    self.decoding = true;
+                    match self.decoder.send_packet(&p) {
+                        Ok(()) | Err(ffmpeg::Error::InvalidData) => {}
+                        Err(e) => return Err(format!("video decoder: {e}")),
+                    }
+                }
+                if n - g.first < packets {
+                    self.copy(p, span, octx)?;
+                }
+                if rest {
+                    self.receive_frames(octx)?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -608,6 +648,12 @@ impl SmartVideo {
                     let Some(ts) = self.frame.timestamp().or(self.frame.pts()) else {
                         continue;
                     };
+                    while self.copied_heads.front().is_some_and(|h| h.1 <= ts) {
+                        self.copied_heads.pop_front();
+                    }
+                    if self.copied_heads.front().is_some_and(|h| h.0 <= ts) {
+                        continue;
+                    }
                     let t = Time(ts.rescale(self.tb, MICROS) - self.origin_us);
                     let Some(i) = self
                         .spans
