@@ -42,15 +42,25 @@ pub(super) fn finish(
         }
         if let Some(r) = &o.render {
             let name = o.input.display();
+            let audio = match &r.audio_reencoded_because {
+                _ if r.audio_frames == 0 => String::new(),
+                Some(why) => format!("; audio encoded in full: {why}"),
+                None => format!(
+                    "; audio: {} of {} frames copied, {} encoded at the joins",
+                    r.audio_copied_frames,
+                    r.audio_frames,
+                    r.audio_frames.saturating_sub(r.audio_copied_frames)
+                ),
+            };
             match &r.reencoded_because {
                 Some(why) if r.warn && !ui.quiet => eprintln!("warning: {name}: {why}"),
                 Some(why) if ui.verbose => ui.info(format!(
-                    "{name}: render {:.2} s, {} frames re-encoded: {why}",
+                    "{name}: render {:.2} s, {} frames re-encoded: {why}{audio}",
                     o.render_seconds.unwrap_or(0.0),
                     r.frames
                 )),
                 None if ui.verbose => ui.info(format!(
-                    "{name}: render {:.2} s, smart: {} of {} frames copied ({:.0} %), {} re-encoded at the cuts",
+                    "{name}: render {:.2} s, smart: {} of {} frames copied ({:.0} %), {} re-encoded at the cuts{audio}",
                     o.render_seconds.unwrap_or(0.0),
                     r.copied_frames,
                     r.frames,

@@ -423,6 +423,9 @@ fn render_cut(
         copied_frames: summary.video_copied_frames,
         warn: opts.mode == render::RenderMode::Smart && summary.reencoded_because.is_some(),
         reencoded_because: summary.reencoded_because,
+        audio_frames: summary.audio_frames,
+        audio_copied_frames: summary.audio_copied_frames,
+        audio_reencoded_because: summary.audio_reencoded_because,
     }))
 }
 

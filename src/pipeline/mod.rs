@@ -132,6 +132,13 @@ pub struct RenderNote {
     /// Why every frame was re-encoded (absent for a smart render).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) reencoded_because: Option<String>,
+    /// Audio frames written, and of those the source's copied untouched (AAC; the rest
+    /// encoded again around the joins).
+    pub(crate) audio_frames: u64,
+    pub(crate) audio_copied_frames: u64,
+    /// Why the audio was encoded in full (absent when its frames were copied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) audio_reencoded_because: Option<String>,
     /// `--render smart` was asked for and could not be done: said without `-v` too.
     #[serde(skip)]
     pub(crate) warn: bool,

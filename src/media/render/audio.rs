@@ -4,14 +4,20 @@
 //! Samples are handled as planar `f32` at the source rate and channel layout (nothing is
 //! resampled or remixed); conversion to and from the codecs' sample formats is exact for
 //! 8/16/24-bit integer audio.
+//!
+//! AAC copied through a cut ([`Copying`], planned by [`super::audio_copy`]): the same trimmed,
+//! faded output is made, but only the frames of the regions around the joins go to an
+//! encoder (one short session per region); the rest of the output is the source's own
+//! packets, taken as the demuxer reads them and written in output order.
 
 use ffmpeg_next as ffmpeg;
 
 use ffmpeg::error::EAGAIN;
 use ffmpeg::format::sample::Type as SampleType;
 use ffmpeg::format::Sample;
-use ffmpeg::{encoder, frame, ChannelLayout, Packet, Rational, Rescale};
+use ffmpeg::{codec, encoder, frame, ChannelLayout, Packet, Rational, Rescale};
 
+use super::audio_copy::{CopyPlan, FRAME};
 use super::slots::{fade_gain, Slots};
 // The decoder's rule for holes, overlaps and timestamp resets, so that both put audio on the
 // same timeline.
@@ -51,6 +57,176 @@ pub(super) struct AudioOut {
     pub samples: i64,
     /// Encoded packets (stream index and time base set) not yet taken by the muxer.
     packets: Vec<Packet>,
+    /// AAC copied: the plan and its encoder sessions.
+    copy: Option<Copying>,
+    /// Packets handed to the muxer.
+    pub written: u64,
+}
+
+/// How each region's encoder is opened: the stream encoder's settings.
+pub(super) struct SessionSettings {
+    pub codec: ffmpeg::Codec,
+    pub rate: u32,
+    pub layout: ChannelLayout,
+    pub channels: u16,
+    pub format: Sample,
+    pub bit_rate: usize,
+    pub global_header: bool,
+}
+
+impl SessionSettings {
+    pub fn open(&self) -> AResult<encoder::Audio> {
+        let mut enc = codec::context::Context::new_with_codec(self.codec)
+            .encoder()
+            .audio()
+            .map_err(|e| format!("audio encoder: {e}"))?;
+        enc.set_rate(self.rate as i32);
+        enc.set_channel_layout(self.layout);
+        enc.set_channels(i32::from(self.channels));
+        enc.set_format(self.format);
+        enc.set_time_base(Rational(1, self.rate as i32));
+        if self.bit_rate > 0 {
+            enc.set_bit_rate(self.bit_rate);
+        }
+        if self.global_header {
+            enc.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        enc.open_as(self.codec)
+            .map_err(|e| format!("cannot open the audio encoder for a join: {e}"))
+    }
+}
+
+/// The source's AAC packets copied where the plan says, the joins encoded again.
+pub(super) struct Copying {
+    plan: CopyPlan,
+    /// The first source packet's pts (stream time base = 1 / rate) and its sample index on
+    /// the source timeline the ranges count on.
+    pts0: i64,
+    first: i64,
+    settings: SessionSettings,
+    session: Option<encoder::Audio>,
+    /// The region being fed or next, and the run being copied or next.
+    region: usize,
+    run: usize,
+    /// Packets by output pts, waiting for the ones before them.
+    ready: std::collections::BTreeMap<i64, Packet>,
+    next_out: i64,
+    /// Source packets copied.
+    pub copied: u64,
+}
+
+impl Copying {
+    pub fn new(plan: CopyPlan, pts0: i64, first: i64, settings: SessionSettings) -> Copying {
+        Copying {
+            plan,
+            pts0,
+            first,
+            settings,
+            session: None,
+            region: 0,
+            run: 0,
+            ready: Default::default(),
+            next_out: -FRAME,
+            copied: 0,
+        }
+    }
+
+    /// Takes a source packet: kept for the output when a run copies it.
+    fn source(&mut self, p: &Packet) {
+        let Some(pts) = p.pts() else { return };
+        let s = self.first + (pts - self.pts0);
+        while let Some(r) = self.plan.runs.get(self.run) {
+            if r.out.1 - r.shift <= s {
+                self.run += 1;
+                continue;
+            }
+            if r.out.0 - r.shift <= s {
+                let q = s + r.shift;
+                let mut out = Packet::copy(p.data().unwrap_or_default());
+                out.set_pts(Some(q));
+                out.set_dts(Some(q));
+                out.set_duration(FRAME);
+                out.set_flags(p.flags());
+                self.ready.insert(q, out);
+                self.copied += 1;
+            }
+            break;
+        }
+    }
+
+    /// Takes the output frame `f` at output index `at`: into the region encoder that is
+    /// fed there, if any.
+    fn frame(&mut self, at: i64, f: &frame::Audio) -> AResult<()> {
+        while self
+            .plan
+            .regions
+            .get(self.region)
+            .is_some_and(|r| r.feed.1 <= at)
+        {
+            self.close()?;
+            self.region += 1;
+        }
+        let Some(r) = self.plan.regions.get(self.region) else {
+            return Ok(());
+        };
+        if r.feed.0 > at {
+            return Ok(());
+        }
+        if self.session.is_none() {
+            self.session = Some(self.settings.open()?);
+        }
+        let enc = self.session.as_mut().expect("opened above");
+        enc.send_frame(f)
+            .map_err(|e| format!("audio encoder: {e}"))?;
+        self.drain()
+    }
+
+    /// Packets of the session: the region's are kept.
+    fn drain(&mut self) -> AResult<()> {
+        let (Some(enc), Some(r)) = (self.session.as_mut(), self.plan.regions.get(self.region))
+        else {
+            return Ok(());
+        };
+        let mut packet = Packet::empty();
+        loop {
+            match enc.receive_packet(&mut packet) {
+                Ok(()) => {
+                    let pts = packet.pts().unwrap_or(i64::MIN);
+                    if pts >= r.keep.0 && pts < r.keep.1 {
+                        self.ready
+                            .insert(pts, std::mem::replace(&mut packet, Packet::empty()));
+                    }
+                }
+                Err(ffmpeg::Error::Other { errno }) if errno == EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                Err(e) => return Err(format!("audio encoder: {e}")),
+            }
+        }
+    }
+
+    /// Ends the current session: its last packets are kept.
+    fn close(&mut self) -> AResult<()> {
+        if let Some(enc) = self.session.as_mut() {
+            match enc.send_eof() {
+                Ok(()) | Err(ffmpeg::Error::Eof) => {}
+                Err(e) => return Err(format!("flushing the audio encoder: {e}")),
+            }
+            self.drain()?;
+            self.session = None;
+        }
+        Ok(())
+    }
+
+    /// Moves the packets that are next in output order to `out`.
+    fn emit(&mut self, out: &mut Vec<Packet>, stream: usize, enc_tb: Rational, ost_tb: Rational) {
+        while let Some(mut p) = self.ready.remove(&self.next_out) {
+            self.next_out += p.duration().max(1);
+            p.set_stream(stream);
+            p.set_position(-1);
+            p.rescale_ts(enc_tb, ost_tb);
+            out.push(p);
+        }
+    }
 }
 
 impl AudioOut {
@@ -63,6 +239,7 @@ impl AudioOut {
         origin_us: i64,
         in_tb: Rational,
         small_last_frame: bool,
+        copy: Option<Copying>,
     ) -> AudioOut {
         let rate = encoder.rate();
         let layout = encoder.channel_layout();
@@ -79,7 +256,10 @@ impl AudioOut {
             format,
             frame_size,
             small_last_frame,
-            ranges: slots.sample_ranges(rate),
+            ranges: match &copy {
+                Some(c) => c.plan.ranges.clone(),
+                None => slots.sample_ranges(rate),
+            },
             fades,
             fade: (fade.0 as i128 * rate as i128 / 1_000_000) as i64,
             range: 0,
@@ -92,6 +272,20 @@ impl AudioOut {
             samples: 0,
             packets: Vec::new(),
             encoder,
+            copy,
+            written: 0,
+        }
+    }
+
+    /// Source packets copied (0: the audio is encoded in full).
+    pub fn copied_packets(&self) -> u64 {
+        self.copy.as_ref().map_or(0, |c| c.copied)
+    }
+
+    /// Takes a source packet before it is decoded (for the copy).
+    pub fn source_packet(&mut self, p: &Packet) {
+        if let Some(c) = self.copy.as_mut() {
+            c.source(p);
         }
     }
 
@@ -101,6 +295,7 @@ impl AudioOut {
 
     /// The encoded packets since the last call, ready for `write_interleaved`.
     pub fn take_packets(&mut self) -> Vec<Packet> {
+        self.written += self.packets.len() as u64;
         std::mem::take(&mut self.packets)
     }
 
@@ -125,9 +320,13 @@ impl AudioOut {
                 f.channels()
             ));
         }
-        let stamped = f.timestamp().or(f.pts()).map(|pts| {
-            let us = pts.rescale(self.in_tb, MICROS) - self.origin_us;
-            (us as i128 * self.rate as i128).div_euclid(1_000_000) as i64 + self.shift
+        let stamped = f.timestamp().or(f.pts()).map(|pts| match &self.copy {
+            // On the packets' own grid (time base 1 / rate), exactly.
+            Some(c) => c.first + (pts - c.pts0) + self.shift,
+            None => {
+                let us = pts.rescale(self.in_tb, MICROS) - self.origin_us;
+                (us as i128 * self.rate as i128).div_euclid(1_000_000) as i64 + self.shift
+            }
         });
         let start = match (self.next, stamped) {
             // The first frame is placed exactly: late audio gets leading silence.
@@ -184,6 +383,18 @@ impl AudioOut {
                 left
             };
             self.encode(n)?;
+        }
+        if let Some(c) = self.copy.as_mut() {
+            c.close()?;
+            let enc_tb = Rational(1, self.rate as i32);
+            c.emit(&mut self.packets, self.stream_index, enc_tb, self.ost_tb);
+            if let Some(&pts) = c.ready.keys().next() {
+                return Err(format!(
+                    "copying the audio: no packet for output sample {} (next is at {pts})",
+                    c.next_out
+                ));
+            }
+            return Ok(());
         }
         match self.encoder.send_eof() {
             Ok(()) | Err(ffmpeg::Error::Eof) => {}
@@ -276,6 +487,13 @@ impl AudioOut {
         f.set_rate(self.rate);
         f.set_pts(Some(self.samples));
         write_f32(&mut f, &self.fifo, at, n)?;
+        if let Some(c) = self.copy.as_mut() {
+            c.frame(self.samples, &f)?;
+            self.samples += n as i64;
+            let enc_tb = Rational(1, self.rate as i32);
+            c.emit(&mut self.packets, self.stream_index, enc_tb, self.ost_tb);
+            return Ok(());
+        }
         self.encoder
             .send_frame(&f)
             .map_err(|e| format!("audio encoder: {e}"))?;

@@ -14,6 +14,7 @@ use ffmpeg::error::EAGAIN;
 use ffmpeg::Rescale;
 use ffmpeg::{decoder, ffi, format, frame, media, ChannelLayout, Dictionary, Packet, Rational};
 
+use super::gops::PacketInfo;
 use super::slots::Slots;
 use super::smart::{self, SmartVideo};
 use super::{audio, burn_in, video, RenderError, RenderMode, RenderOptions, RenderSummary};
@@ -25,7 +26,15 @@ pub(super) struct Job<'a> {
     pub input: &'a Path,
     pub output: &'a Path,
     pub opts: &'a RenderOptions,
+    /// The streams a demux-only pass reads the packets of (the rendered video and audio),
+    /// and what it found, read once for the smart video and the audio copy together.
+    pub scan_streams: std::sync::OnceLock<[Option<usize>; 2]>,
+    pub scanned: std::sync::OnceLock<Scanned>,
 }
+
+/// The packets' timing and key flags per scanned stream, in demux order (`None`: a packet
+/// without timestamps). Durations are the demuxer's (0: unknown).
+pub(super) type Scanned = std::collections::HashMap<usize, Option<Vec<PacketInfo>>>;
 
 /// The output being written: a temporary file beside the real one, renamed at the end.
 pub(super) struct Output {
@@ -50,6 +59,8 @@ pub(super) struct VideoIn {
 
 /// The audio stream being rendered: its decoder and its way out.
 pub(super) struct AudioIn {
+    /// Why the source's audio frames are not copied (`None`: they are).
+    pub copy_refused: Option<String>,
     pub decoder: decoder::Audio,
     pub frame: frame::Audio,
     pub out: audio::AudioOut,
@@ -88,6 +99,61 @@ impl Job<'_> {
         }
     }
 
+    /// The packets of stream `index` (one of `scan_streams`), from one demux-only pass
+    /// over the input for all of them. `None`: a packet without timestamps.
+    pub(super) fn scan(&self, index: usize) -> Result<Option<&[PacketInfo]>, RenderError> {
+        if self.scanned.get().is_none() {
+            let s = self.scan_all()?;
+            let _ = self.scanned.set(s);
+        }
+        let s = self.scanned.get().expect("set above");
+        Ok(s.get(&index).and_then(|p| p.as_deref()))
+    }
+
+    fn scan_all(&self) -> Result<Scanned, RenderError> {
+        let mut ictx = open_input(self.input)?;
+        let [v, a] = self.scan_streams.get().copied().unwrap_or_default();
+        discard_other_streams(&mut ictx, v, a);
+        let mut out: Scanned = [v, a]
+            .into_iter()
+            .flatten()
+            .map(|i| (i, Some(Vec::new())))
+            .collect();
+        let mut bad = 0usize;
+        loop {
+            let mut p = Packet::empty();
+            match p.read(&mut ictx) {
+                Ok(()) => {}
+                Err(ffmpeg::Error::Eof) => break,
+                Err(ffmpeg::Error::InvalidData) => {
+                    bad += 1;
+                    if bad > 1_000 {
+                        break;
+                    }
+                    continue;
+                }
+                Err(e) => return Err(self.decode_err(format!("read error: {e}"))),
+            }
+            let Some(list) = out.get_mut(&p.stream()) else {
+                continue;
+            };
+            let Some(packets) = list.as_mut() else {
+                continue;
+            };
+            match (p.pts(), p.dts()) {
+                (Some(pts), Some(dts)) => packets.push(PacketInfo {
+                    pts,
+                    dts,
+                    duration: p.duration(),
+                    key: p.is_key(),
+                }),
+                // The stream cannot be placed packet by packet.
+                _ => *list = None,
+            }
+        }
+        Ok(out)
+    }
+
     /// The render, in order: input and slots, the output, the streams, the header, the
     /// demux/encode/mux pass, the trailer, then the summary and the rename into place.
     pub(super) fn run(
@@ -111,6 +177,8 @@ impl Job<'_> {
             return Err(self.unsupported("no audio or video stream"));
         }
         let burn_in = burn_in::prepare(self.opts, self.input, v_index.is_some())?;
+        // The video first, then the audio (see `scan_all`).
+        let _ = self.scan_streams.set([v_index, a_index]);
 
         let mut out = self.open_output(v_index.is_some())?;
         let (mut smart, reencoded_because) = self.open_smart(
@@ -584,6 +652,9 @@ impl Job<'_> {
 
     /// Sends a packet (None: end of stream) to the audio decoder and handles its frames.
     fn audio_packet(&self, a: &mut AudioIn, packet: Option<&Packet>) -> Result<(), RenderError> {
+        if let Some(p) = packet {
+            a.out.source_packet(p);
+        }
         let sent = match packet {
             Some(p) => a.decoder.send_packet(p),
             None => a.decoder.send_eof(),
@@ -650,6 +721,9 @@ fn summary(
         video_copied_frames: 0,
         reencoded_because: None,
         audio_samples: ain.map_or(0, |a| a.out.samples as u64),
+        audio_frames: ain.map_or(0, |a| a.out.written),
+        audio_copied_frames: ain.map_or(0, |a| a.out.copied_packets()),
+        audio_reencoded_because: ain.and_then(|a| a.copy_refused.clone()),
         constant_frame_rate: vin.is_some_and(|v| matches!(v.out.mode, video::Mode::Cfr(..))),
     }
 }

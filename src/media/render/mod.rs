@@ -92,6 +92,7 @@
 //! ```
 
 mod audio;
+mod audio_copy;
 mod burn_in;
 mod gops;
 mod h264;
@@ -360,6 +361,12 @@ pub struct RenderSummary {
     pub reencoded_because: Option<String>,
     /// Audio samples (per channel) sent to the encoder.
     pub audio_samples: u64,
+    /// Audio packets written.
+    pub audio_frames: u64,
+    /// Of those, the source's, copied untouched (AAC; the rest encoded around the joins).
+    pub audio_copied_frames: u64,
+    /// Why no audio frame was copied (`None`: copied, or no audio).
+    pub audio_reencoded_because: Option<String>,
     /// Whether video was written at a constant frame rate.
     pub constant_frame_rate: bool,
 }
@@ -489,6 +496,8 @@ pub fn render(
         input,
         output,
         opts,
+        scan_streams: Default::default(),
+        scanned: Default::default(),
     }
     .run(keep, progress)
 }

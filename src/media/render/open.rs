@@ -14,9 +14,19 @@ use ffmpeg::{codec, encoder, ffi, format, frame, ChannelLayout, Dictionary, Rati
 use super::burn_in::BurnIn;
 use super::job::{AudioIn, Job, VideoIn};
 use super::slots::{CfrSelector, Slots, VfrSelector};
-use super::{audio, reframe, video, RenderError};
+use super::{audio, audio_copy, reframe, video, RenderError, RenderMode};
 use crate::media::probe::{constant_rate, frame_rate, rotation, sample_aspect_ratio};
 use crate::time::Time;
+
+/// The source audio stream, as the copy check needs it.
+struct AacSource<'a> {
+    index: usize,
+    codec: codec::Id,
+    profile: i32,
+    extradata: &'a [u8],
+    tb: Rational,
+    rate: u32,
+}
 
 impl Job<'_> {
     /// Opens the decoder of video stream `index`, the encoder (same size, pixel aspect ratio,
@@ -232,6 +242,16 @@ impl Job<'_> {
         let params = st.parameters();
         let in_codec = params.id();
         let codec_name = in_codec.name().to_string();
+        // SAFETY: reading plain fields of the stream's codec parameters.
+        let (in_profile, in_extradata, in_bit_rate) = unsafe {
+            let p = &*params.as_ptr();
+            let extra = if p.extradata.is_null() || p.extradata_size <= 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(p.extradata, p.extradata_size as usize).to_vec()
+            };
+            (p.profile, extra, p.bit_rate)
+        };
         let mut ctx = codec::context::Context::from_parameters(params)
             .map_err(|e| self.unsupported(format!("{codec_name} audio: {e}")))?;
         if ffmpeg::decoder::find(ctx.id()).is_none() {
@@ -304,7 +324,36 @@ impl Job<'_> {
         let small_last = codec.capabilities().intersects(
             codec::Capabilities::SMALL_LAST_FRAME | codec::Capabilities::VARIABLE_FRAME_SIZE,
         );
+        // The joins' encoders: the stream encoder's settings, at no less than the source's
+        // bit rate (so a join does not step down in quality). SAFETY (below): reading a
+        // plain field of the opened encoder.
+        let settings = audio::SessionSettings {
+            codec,
+            rate,
+            layout,
+            channels,
+            format,
+            bit_rate: (self.opts.audio_bitrate.unwrap_or(0) as usize)
+                .max(in_bit_rate.max(0) as usize)
+                .max(unsafe { (*enc.as_ptr()).bit_rate }.max(0) as usize),
+            global_header,
+        };
+        let source = AacSource {
+            index,
+            codec: in_codec,
+            profile: in_profile,
+            extradata: &in_extradata,
+            tb,
+            rate,
+        };
+        let (copy, copy_refused) = match self.audio_copy(&source, &enc, &name, slots, origin_us)? {
+            Ok((plan, pts0, first)) => {
+                (Some(audio::Copying::new(plan, pts0, first, settings)), None)
+            }
+            Err(why) => (None, Some(why)),
+        };
         Ok(AudioIn {
+            copy_refused,
             decoder: dec,
             frame: frame::Audio::empty(),
             out: audio::AudioOut::new(
@@ -315,8 +364,83 @@ impl Job<'_> {
                 origin_us,
                 tb,
                 small_last,
+                copy,
             ),
         })
+    }
+
+    /// Whether the source's AAC frames can be copied through the cut, and the plan: the
+    /// render mode allows it, the source is AAC-LC in 1024-sample frames without gaps, the
+    /// output takes the same AAC configuration as the encoder makes. `Err`: why the audio is
+    /// encoded in full (for `-v`).
+    #[allow(clippy::type_complexity)]
+    fn audio_copy(
+        &self,
+        src: &AacSource<'_>,
+        enc: &encoder::Audio,
+        encoder_name: &str,
+        slots: &Slots,
+        origin_us: i64,
+    ) -> Result<Result<(audio_copy::CopyPlan, i64, i64), String>, RenderError> {
+        let refuse = |why: &str| Ok(Err(why.to_string()));
+        if self.opts.mode == RenderMode::Reencode {
+            return refuse("render mode reencode");
+        }
+        if src.codec != codec::Id::AAC {
+            return Ok(Err(format!(
+                "{} audio (copying covers AAC)",
+                src.codec.name()
+            )));
+        }
+        if encoder_name != "aac" {
+            return Ok(Err(format!("the {encoder_name} encoder was asked for")));
+        }
+        if src.profile != 1 {
+            return refuse("AAC other than AAC-LC (copying covers AAC-LC)");
+        }
+        if enc.frame_size() as i64 != audio_copy::FRAME {
+            return refuse("the encoder's frames are not 1024 samples");
+        }
+        if src.tb != Rational(1, src.rate as i32) {
+            return refuse("the audio's time base is not its sample rate");
+        }
+        // SAFETY: reading the opened encoder's extradata.
+        let enc_extra = unsafe {
+            let c = &*enc.as_ptr();
+            if c.extradata.is_null() || c.extradata_size <= 0 {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(c.extradata, c.extradata_size as usize)
+            }
+        };
+        if enc_extra != src.extradata {
+            return refuse("the source's AAC configuration is not the encoder's");
+        }
+        let Some(packets) = self.scan(src.index)? else {
+            return refuse("audio packets without timestamps");
+        };
+        let Some(p0) = packets.first() else {
+            return refuse("no audio packets");
+        };
+        let frame = audio_copy::FRAME;
+        if let Some(k) = packets.windows(2).position(|w| {
+            w[1].pts - w[0].pts != frame || w[0].duration != frame || w[0].dts != w[0].pts
+        }) {
+            return Ok(Err(format!(
+                "the audio's packets are not evenly spaced 1024-sample frames (at packet {k})"
+            )));
+        }
+        // The source sample index of the first packet, as the trimming counts samples.
+        let origin = (origin_us as i128 * i128::from(src.rate)).div_euclid(1_000_000) as i64;
+        let first = p0.pts - origin;
+        let fade = (self.opts.fade.0 as i128 * i128::from(src.rate) / 1_000_000) as i64;
+        Ok(audio_copy::plan(
+            &slots.sample_ranges(src.rate),
+            fade,
+            first,
+            packets.len() as i64,
+        )
+        .map(|plan| (plan, p0.pts, first)))
     }
 
     /// The channel layout to encode `layout` with: refused when the encoder does not take

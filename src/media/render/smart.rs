@@ -29,10 +29,10 @@ use ffmpeg::{picture, Rescale};
 use super::gops::{self, Action, PacketInfo};
 use super::h264::{self, Avcc};
 use super::hevc;
-use super::job::{discard_other_streams, Job, Output};
+use super::job::{Job, Output};
 use super::slots::Slots;
 use super::RenderError;
-use crate::media::probe::{constant_rate, open_input, sample_aspect_ratio};
+use crate::media::probe::{constant_rate, sample_aspect_ratio};
 use crate::media::MICROS;
 use crate::time::Time;
 
@@ -252,6 +252,27 @@ pub(super) fn prepare(
             "smart render: the reorder delay changes between GOPs".into()
         ));
     }
+    // Copied pictures keep their place on the frame grid, so the cut points must lie on it
+    // (as `subcut cut` puts them); a cut between two frames is for the full re-encode, which
+    // picks a frame per output slot.
+    let phase = gops[0].start;
+    let off_grid = |t: Time| {
+        let r = ((t.0 + origin_us).rescale(MICROS, tb) - phase).rem_euclid(frame_ticks);
+        r.min(frame_ticks - r) > frame_ticks / 10
+    };
+    // (An end past the last picture, where the audio runs on, is no cut in the video.)
+    let pictures_end = Time(gops.last().map_or(0, |g| g.end).rescale(tb, MICROS) - origin_us);
+    if let Some(s) = slots
+        .spans
+        .iter()
+        .find(|s| off_grid(s.start) || (s.end < pictures_end && off_grid(s.end)))
+    {
+        return Ok(Err(format!(
+            "smart render: the cut at {} s or {} s lies between two frames",
+            s.start.as_secs_f64(),
+            s.end.as_secs_f64()
+        )));
+    }
     let to_time = |ts: i64| Time(ts.rescale(tb, MICROS) - origin_us);
     let tol = Time(frame_ticks.rescale(tb, MICROS) / 2 - 1);
     let actions = gops::actions(&gops, &packets, to_time, &slots.spans, tol);
@@ -428,58 +449,29 @@ pub(super) fn prepare(
     }))
 }
 
-/// The video packets' timing and key flags, read without decoding. A packet without a
-/// duration gets one frame.
+/// The video packets' timing and key flags, read without decoding (the job's shared pass).
+/// A packet without a duration gets one frame.
 fn scan(job: &Job<'_>, index: usize, frame_ticks: i64) -> Result<Vec<PacketInfo>, RenderError> {
-    let mut ictx = open_input(job.input)?;
-    discard_other_streams(&mut ictx, Some(index), None);
-    let mut out = Vec::new();
-    let mut bad = 0usize;
-    loop {
-        let mut p = Packet::empty();
-        match p.read(&mut ictx) {
-            Ok(()) => {}
-            Err(ffmpeg::Error::Eof) => break,
-            Err(ffmpeg::Error::InvalidData) => {
-                bad += 1;
-                if bad > 1_000 {
-                    break;
-                }
-                continue;
-            }
-            Err(e) => {
-                return Err(RenderError::Decode {
-                    path: job.input.into(),
-                    detail: format!("read error: {e}"),
-                })
-            }
-        }
-        if p.stream() != index {
-            continue;
-        }
-        let (Some(pts), Some(dts)) = (p.pts(), p.dts()) else {
-            // No timestamps: the groups cannot be placed; the caller re-encodes.
-            out.clear();
-            out.push(PacketInfo {
-                pts: 0,
-                dts: 0,
-                duration: 0,
-                key: false,
-            });
-            break;
-        };
-        out.push(PacketInfo {
-            pts,
-            dts,
-            duration: if p.duration() > 0 {
-                p.duration()
+    let Some(packets) = job.scan(index)? else {
+        // No timestamps: the groups cannot be placed; the caller re-encodes.
+        return Ok(vec![PacketInfo {
+            pts: 0,
+            dts: 0,
+            duration: 0,
+            key: false,
+        }]);
+    };
+    Ok(packets
+        .iter()
+        .map(|p| PacketInfo {
+            duration: if p.duration > 0 {
+                p.duration
             } else {
                 frame_ticks
             },
-            key: p.is_key(),
-        });
-    }
-    Ok(out)
+            ..*p
+        })
+        .collect())
 }
 
 fn extradata_of(enc: &encoder::Video) -> Vec<u8> {

@@ -203,6 +203,186 @@ fn check_smart_output(out: &Path, keep: &[Span], codec: &str) {
     check_frames_and_audio(out, keep, 110);
 }
 
+/// Source samples of each output span: the offset `m` (within ±1100 samples of the cut's
+/// place) where the output's middle matches the source best, and the share of its samples
+/// that are the source's there (to 1e-4: the same packets decode to the same samples but
+/// for AAC's noise substitution, whose random state depends on everything decoded before).
+fn span_offsets(src: &[f32], out: &[f32], keep: &[Span]) -> Vec<(i64, f64)> {
+    let mut o = 0usize;
+    keep.iter()
+        .map(|k| {
+            let a = (k.start.as_secs_f64() * 48_000.0).round() as i64;
+            let n = ((k.end - k.start).as_secs_f64() * 48_000.0).round() as usize;
+            let mid = 2_400..n - 2_400;
+            let err = |m: i64| -> f64 {
+                mid.clone()
+                    .step_by(7)
+                    .map(|i| {
+                        let s = src.get((a + m) as usize + i).copied().unwrap_or(9.0);
+                        f64::from(out[o + i] - s).powi(2)
+                    })
+                    .sum()
+            };
+            let m = (-1100..=1100)
+                .min_by(|&x, &y| err(x).total_cmp(&err(y)))
+                .unwrap();
+            let exact = mid
+                .clone()
+                .filter(|&i| (out[o + i] - src[(a + m) as usize + i]).abs() < 1e-4)
+                .count() as f64
+                / mid.len() as f64;
+            o += n;
+            (m, exact)
+        })
+        .collect()
+}
+
+/// Signal-to-error ratio (dB) of the output around each join against the source at the
+/// spans' offsets: 100 ms either side, without the 10 ms fades (where the two differ on
+/// purpose). The copied and re-encoded frames meet in there.
+fn join_snr(src: &[f32], out: &[f32], keep: &[Span], offsets: &[(i64, f64)]) -> Vec<f64> {
+    let rate = 48_000.0;
+    let mut o = 0i64;
+    let mut starts = Vec::new();
+    for k in keep {
+        starts.push(o);
+        o += ((k.end - k.start).as_secs_f64() * rate).round() as i64;
+    }
+    (1..keep.len())
+        .map(|i| {
+            let j = starts[i];
+            let (mut sig, mut err) = (0f64, 0f64);
+            for (span, range) in [(i - 1, j - 4_800..j - 600), (i, j + 600..j + 4_800)] {
+                let a = (keep[span].start.as_secs_f64() * rate).round() as i64 + offsets[span].0;
+                for t in range {
+                    let s = f64::from(src[(a + t - starts[span]) as usize]);
+                    sig += s * s;
+                    err += (f64::from(out[t as usize]) - s).powi(2);
+                }
+            }
+            10.0 * (sig / err.max(1e-12)).log10()
+        })
+        .collect()
+}
+
+#[test]
+fn smart_render_copies_the_aac_frames_and_encodes_only_the_joins() {
+    let d = tempfile::tempdir().unwrap();
+    // Sound all the way through (a gliding tone), so every join cuts through it.
+    let input = d.path().join("tone.mp4");
+    ff(&[
+        "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=6",
+        "-f", "lavfi", "-i",
+        "aevalsrc='0.4*sin(2*PI*(300+120*sin(2*t))*t)|0.3*sin(2*PI*(500+90*sin(3*t))*t)':s=48000:d=6",
+        "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
+        input.to_str().unwrap(),
+    ]);
+    let keep = spans(&[(0.32, 2.52), (3.0, 5.2)]);
+    let smart = d.path().join("smart.mp4");
+    let s = render_ok(&input, &keep, &smart, &RenderOptions::default());
+    assert_eq!(s.audio_reencoded_because, None, "{s:?}");
+    // 4.4 s = 206.25 frames of 1024 + priming; all but the frames around the start, the
+    // join and the end are the source's.
+    assert!(
+        s.audio_copied_frames >= 190 && s.audio_copied_frames < s.audio_frames,
+        "{s:?}"
+    );
+    check_smart_output_streams(&smart, &keep);
+    let full = d.path().join("full.mp4");
+    let opts = RenderOptions {
+        mode: RenderMode::Reencode,
+        ..RenderOptions::default()
+    };
+    let f = render_ok(&input, &keep, &full, &opts);
+    assert_eq!(f.audio_copied_frames, 0);
+    assert!(f.audio_reencoded_because.unwrap().contains("reencode"));
+    assert_eq!(f.audio_samples, s.audio_samples, "the same length");
+
+    let src = pcm(&input, 2).swap_remove(0);
+    let out = pcm(&smart, 2).swap_remove(0);
+    let offsets = span_offsets(&src, &out, &keep);
+    for &(m, exact) in &offsets {
+        // Each span moved by under half a frame, and is the source's own samples.
+        assert!(m.abs() <= 514, "moved by {m} samples: {offsets:?}");
+        assert!(
+            exact > 0.99,
+            "share of the source's samples {exact}: {offsets:?}"
+        );
+    }
+    // And the source's own packets: output packets that follow each other as they did in
+    // the source, in runs.
+    let (src_packets, out_packets) = (packet_hashes(&input), packet_hashes(&smart));
+    let at: std::collections::HashMap<&str, usize> = src_packets
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
+    let chained = out_packets
+        .windows(2)
+        .filter(|w| match (at.get(w[0].as_str()), at.get(w[1].as_str())) {
+            (Some(a), Some(b)) => b == &(a + 1),
+            _ => false,
+        })
+        .count() as u64;
+    assert!(
+        chained + 4 >= s.audio_copied_frames,
+        "{chained} packets follow their source neighbour, {} copied",
+        s.audio_copied_frames
+    );
+    let snr = join_snr(&src, &out, &keep, &offsets);
+    let reencoded = pcm(&full, 2).swap_remove(0);
+    let ref_offsets = span_offsets(&src, &reencoded, &keep);
+    let ref_snr = join_snr(&src, &reencoded, &keep, &ref_offsets);
+    // Around the join the copy is as close to the source as a full re-encode is (the frames
+    // where copied and re-encoded audio meet do not click).
+    for (a, b) in snr.iter().zip(&ref_snr) {
+        assert!(
+            *a > 20.0 && *a > b - 3.0,
+            "join SNR {snr:?} dB, full re-encode {ref_snr:?}"
+        );
+    }
+    // Sync: the whole output is as long as the cut, audio and video within a frame.
+    let j = probe_json(&smart);
+    check_durations(&j, total(&keep), 0.04);
+}
+
+/// The MD5 of every audio packet, in order.
+fn packet_hashes(p: &Path) -> Vec<String> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "a",
+            "-show_entries",
+            "packet=data_hash",
+        ])
+        .args(["-show_data_hash", "MD5", "-of", "csv"])
+        .arg(p)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.rsplit(',').find(|f| f.starts_with("MD5:")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The output decodes cleanly and both streams start at 0.
+fn check_smart_output_streams(out: &Path, keep: &[Span]) {
+    decodes_cleanly(out);
+    let j = probe_json(out);
+    check_durations(&j, total(keep), 0.04);
+    let v = stream(&j, "video").unwrap();
+    let a = stream(&j, "audio").unwrap();
+    assert!(
+        num(&v["start_time"]).abs() < 0.02 && num(&a["start_time"]).abs() < 0.03,
+        "video starts at {}, audio at {}",
+        v["start_time"],
+        a["start_time"]
+    );
+}
+
 #[test]
 fn smart_render_plays_to_the_end_in_chromium() {
     let chromium = which("chromium");
