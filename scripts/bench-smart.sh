@@ -72,8 +72,8 @@ section=$(mktemp)
   echo "frames only: the floor). Edge quality: PSNR/SSIM of the smart output's re-encoded frames against"
   echo "the source frames they show; every copied frame is compared too (bit-exact: PSNR inf)."
   echo
-  echo "| clip | input | smart | reencode | auto-editor | copy | smart / auto-editor | smart / copy | frames re-encoded | edge frames PSNR / SSIM (mean/worst) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| clip | input | smart | reencode | auto-editor | copy | smart / auto-editor | smart / copy | frames re-encoded | edge frames PSNR / SSIM (mean/worst) | AAC frames encoded (smart) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$section"
 for c in $clips; do
   IFS=: read -r h g secs <<<"$c"
@@ -90,9 +90,9 @@ import json, sys
 for k in json.load(open(sys.argv[1]))["keep"]:
     print(f"file '{sys.argv[2]}'\ninpoint {k['start']}\noutpoint {k['end']}")
 EOF
-  read -r frames copied < <(python3 -c "
+  read -r frames copied afr acopied < <(python3 -c "
 import json; r = json.load(open('$tmp/sm0.json'))['inputs'][0]['render']
-print(r['frames'], r['copied_frames'])" 2>/dev/null || echo "0 0")
+print(r['frames'], r['copied_frames'], r.get('audio_frames', 0), r.get('audio_copied_frames', 0))" 2>/dev/null || echo "0 0 0 0")
   : > "$tmp/times"
   for r in $(seq "$runs"); do
     rm -rf "$tmp"/o-*; mkdir -p "$tmp/o-ae"
@@ -128,19 +128,20 @@ print(f"{sum(pe) / max(len(pe), 1):.1f}/{min(pe, default=0):.1f}",
       f"{sum(se) / max(len(se), 1):.4f}/{min(se, default=0):.4f}", len(p) - len(edges))
 EOF
   )
-  python3 - "$tmp/times" "$c" "$size" "$frames" "$copied" "$psnr" "$ssim" "$exact" >> "$section" <<'EOF'
+  python3 - "$tmp/times" "$c" "$size" "$frames" "$copied" "$psnr" "$ssim" "$exact" "$afr" "$acopied" >> "$section" <<'EOF'
 import sys, statistics as st
 rows = {}
 for line in open(sys.argv[1]):
     n, w, m = line.split(); rows.setdefault(n, []).append((float(w), int(m)))
 med = {n: (st.median(w for w, _ in v), max(m for _, m in v) / 1024) for n, v in rows.items()}
-c, size, frames, copied, psnr, ssim, exact = sys.argv[2:]
+c, size, frames, copied, psnr, ssim, exact, afr, acopied = sys.argv[2:]
 h, g, secs = c.split(":")
 cell = lambda n: f"{med[n][0]:.1f} s, {med[n][1]:.0f} MB"
 re_share = 100 * (int(frames) - int(copied)) / max(int(frames), 1)
 print(f"| {h}p30 GOP {g} s, {secs} s | {size} MB | {cell('smart')} | {cell('reencode')} | {cell('ae')} | "
       f"{cell('copy')} | {med['smart'][0] / med['ae'][0]:.2f} | {med['smart'][0] / med['copy'][0]:.1f} | "
-      f"{int(frames) - int(copied)} of {frames} ({re_share:.0f} %); {exact} copied frames bit-exact | {psnr} dB / {ssim} |")
+      f"{int(frames) - int(copied)} of {frames} ({re_share:.0f} %); {exact} copied frames bit-exact | {psnr} dB / {ssim} | "
+      f"{int(afr) - int(acopied)} of {afr} |")
 EOF
   rm -f "$in"
 done

@@ -315,7 +315,9 @@ fn every_source_shape_reframes_to_9x16_in_sync() {
         }
         let (flash, beep) = flash_and_beep(&out);
         assert!((flash - 0.6).abs() < 0.021, "{what}: flash at {flash}");
-        assert!((beep - 0.6).abs() < 0.005, "{what}: beep at {beep}");
+        // The AAC frames are copied (issue 14): each kept part's audio moves by at most half
+        // a 1024-sample frame (10.7 ms at 48 kHz) to land on the frame grid.
+        assert!((beep - 0.6).abs() < 0.0117, "{what}: beep at {beep}");
     }
 }
 

@@ -66,14 +66,19 @@
 //! output slots, frame selection, fades), `burn_in.rs` (captions burned into the picture),
 //! `reframe.rs` (the geometry of a new aspect ratio) and the smart render: `smart.rs` (copied
 //! GOPs, re-encoded edges; [`RenderMode`]), with its pure halves `gops.rs` (which GOPs to copy,
-//! decode or skip), `h264.rs` and `hevc.rs` (decoder configuration records, parameter sets).
+//! decode or skip), `h264.rs` and `hevc.rs` (decoder configuration records, parameter sets),
+//! and `audio_copy.rs` (the pure half of copying AAC frames: which are copied, which regions
+//! around the joins are encoded again).
 //!
 //! Smart render (the default, [`RenderMode::Auto`]): for H.264/HEVC at a constant frame rate
 //! with closed GOPs, a demux-only pass finds the GOPs; those wholly inside a keep span are
 //! copied, the ones a span edge cuts are decoded and only their kept frames re-encoded, the
 //! rest is not even decoded. The output's frames are the same as a full re-encode's (same
 //! selection rule), the copied ones bit-exact. [`RenderSummary::reencoded_because`] says why
-//! a render re-encoded everything instead.
+//! a render re-encoded everything instead. AAC-LC audio is copied too, frame by frame, with
+//! only the frames around each join encoded again; each span's audio moves by under half a
+//! 1024-sample frame onto the frame grid ([`RenderSummary::audio_copied_frames`],
+//! [`RenderSummary::audio_reencoded_because`]).
 //!
 //! ```no_run
 //! use subcut::media::render::{render, RenderOptions};

@@ -3,8 +3,8 @@
 //! ends in, as far as its packets show the kept frames on their own (all of them without
 //! B-frames); only the rest of the GOPs a span edge cuts is decoded, and its kept frames
 //! re-encoded (libx264 / libx265) at the source's profile, level, pixel format, size and
-//! colours. Audio goes its usual way (decoded, trimmed
-//! sample-exactly, faded at the joins, encoded), so nothing about sync changes.
+//! colours. Audio goes its own way (`audio.rs`: AAC frames copied, the joins encoded again,
+//! or everything decoded and encoded).
 //!
 //! How the two kinds of packets live in one stream. H.264: the re-encoded pieces use
 //! parameter sets with other ids than the source's (`x264 sps-id`), and the output's `avcC`
