@@ -82,7 +82,7 @@ for c in $clips; do
   make_clip "$h" "$g" "$secs" "$in"
   size=$(du -m "$in" | cut -f1)
   # The kept spans, once, for the copy and the reference.
-  "$subcut" cut "$in" "${opts[@]}" --dry-run --export json -o "$tmp/plan" >/dev/null 2>&1 || true
+  rm -rf "$tmp/sm0"
   "$subcut" cut "$in" "${opts[@]}" --render smart --export json --json -o "$tmp/sm0" >"$tmp/sm0.json" 2>/dev/null
   cutlist=$(ls "$tmp"/sm0/*.cutlist.json)
   python3 - "$cutlist" "$in" > "$tmp/copy.txt" <<'EOF'
@@ -143,6 +143,7 @@ print(f"| {h}p30 GOP {g} s, {secs} s | {size} MB | {cell('smart')} | {cell('reen
       f"{int(frames) - int(copied)} of {frames} ({re_share:.0f} %); {exact} copied frames bit-exact | {psnr} dB / {ssim} | "
       f"{int(afr) - int(acopied)} of {afr} |")
 EOF
+  tail -n 1 "$section"  # each row as soon as it is measured
   rm -f "$in"
 done
 cat "$section"

@@ -33,18 +33,21 @@ pub(crate) enum Action {
     Skip,
     /// Wholly inside keep span `span`: its packets are copied.
     Copy { span: usize },
-    /// A span edge cuts it: decoded, its kept frames re-encoded.
-    Decode,
+    /// A span edge cuts it: decoded, its kept frames re-encoded. Only its first `decode`
+    /// packets (decode order) go to the decoder: the ones after the last kept frame's are
+    /// shown after every kept frame, so no kept frame refers to them.
+    Decode { decode: usize },
     /// Its first frames are kept in span `span` and its first `packets` packets (decode
     /// order) show exactly those, from the key frame up to presentation time `until`: they
-    /// are copied. `rest`: later frames of the group are kept too (the span ends after
-    /// `until`, or the next one starts in the group), so it is also decoded and those frames
-    /// re-encoded, in an encoder session that starts after the copied head.
+    /// are copied. Where later frames of the group are kept too (the span ends after
+    /// `until`, or the next one starts in the group), its first `decode` packets are also
+    /// decoded and those frames re-encoded, in an encoder session that starts after the
+    /// copied head; else `decode` is 0.
     Head {
         span: usize,
         packets: usize,
         until: i64,
-        rest: bool,
+        decode: usize,
     },
 }
 
@@ -118,10 +121,24 @@ pub(crate) fn actions(
                 (Some((i, s)), None) if s.start <= a + tol && b <= s.end + tol => {
                     Action::Copy { span: i }
                 }
-                _ => head(g, &packets[g.first..g.first + g.len], &kept).unwrap_or(Action::Decode),
+                _ => {
+                    let ps = &packets[g.first..g.first + g.len];
+                    head(g, ps, &kept).unwrap_or(Action::Decode {
+                        decode: to_decode(ps, 0, &kept),
+                    })
+                }
             }
         })
         .collect()
+}
+
+/// How many of a group's packets (from the first, decode order) the decoder needs for the
+/// kept frames at or after presentation time `from`: up to the last one's (the frames it
+/// refers to are decoded before it).
+fn to_decode(ps: &[PacketInfo], from: i64, kept: &impl Fn(i64) -> Option<usize>) -> usize {
+    ps.iter()
+        .rposition(|p| p.pts >= from && kept(p.pts).is_some())
+        .map_or(0, |i| i + 1)
 }
 
 /// The longest run of a cut group's packets, from its key frame in decode order, that shows
@@ -154,11 +171,12 @@ fn head(g: &Gop, ps: &[PacketInfo], kept: &impl Fn(i64) -> Option<usize>) -> Opt
         best = Some(k);
     }
     let k = best?;
+    let until = shown.get(k).copied().unwrap_or(g.end);
     Some(Action::Head {
         span,
         packets: k,
-        until: shown.get(k).copied().unwrap_or(g.end),
-        rest: shown[k..].iter().any(|&t| kept(t).is_some()),
+        until,
+        decode: to_decode(ps, until, kept),
     })
 }
 
@@ -241,9 +259,9 @@ mod tests {
         assert_eq!(
             a,
             vec![
-                Action::Decode,
+                Action::Decode { decode: 30 },
                 Action::Copy { span: 0 },
-                Action::Decode,
+                Action::Decode { decode: 30 },
                 Action::Copy { span: 1 },
                 Action::Copy { span: 1 },
             ]
@@ -290,12 +308,16 @@ mod tests {
                 span: 0,
                 packets: 15,
                 until: 45 * 512,
-                rest: false
+                decode: 0
             }
         );
         assert_eq!(a[2], Action::Skip);
         // The next span starts inside the group: cut at its start, decoded.
-        assert_eq!(a[3], Action::Decode);
+        assert_eq!(a[3], Action::Decode { decode: 30 });
+        // A span that ends inside a group its start is decoded in: its packets after the
+        // last kept frame's are not decoded.
+        let a = actions(&g, &ippp, to_time, &[s(3.2, 3.5)], tol);
+        assert_eq!(a[3], Action::Decode { decode: 15 });
         // A span that also starts in the group: the head, then the rest re-encoded.
         let a = actions(&g, &ippp, to_time, &[s(0.0, 1.2), s(1.5, 5.0)], tol);
         assert_eq!(
@@ -304,12 +326,13 @@ mod tests {
                 span: 0,
                 packets: 6,
                 until: 36 * 512,
-                rest: true
+                decode: 30
             }
         );
 
         // With B-frames (I P B B P B B …, shown I B B P …), the longest run of packets that
-        // shows the first frames: frames 30..42 of the 30..44 kept; 43 and 44 are re-encoded.
+        // shows the first frames: frames 30..42 of the 30..44 kept; 43 and 44 are re-encoded
+        // (packets 14 and 15, so 16 are decoded).
         let st = stream(150, 30);
         let g = gops(&st).unwrap();
         let a = actions(&g, &st, to_time, &[s(0.0, 1.5)], tol);
@@ -319,10 +342,10 @@ mod tests {
                 span: 0,
                 packets: 13,
                 until: 43 * 512,
-                rest: true
+                decode: 16
             }
         );
-        // Only the key frame's own run: one packet.
+        // Only the key frame's own run: one packet; frame 31 is the third packet.
         let a = actions(&g, &st, to_time, &[s(0.0, 1.06)], tol);
         assert_eq!(
             a[1],
@@ -330,7 +353,7 @@ mod tests {
                 span: 0,
                 packets: 1,
                 until: 31 * 512,
-                rest: true
+                decode: 3
             }
         );
         // Decode times that would not stay before the re-encoded frames': only the key
@@ -346,7 +369,7 @@ mod tests {
                 span: 0,
                 packets: 1,
                 until: 31 * 512,
-                rest: true
+                decode: 16
             }
         );
     }

@@ -542,16 +542,17 @@ impl SmartVideo {
         if self.gop > self.last_needed {
             return self.finish(octx);
         }
+        let g = self.gops[self.gop];
+        let at = n - g.first;
         match self.actions[self.gop] {
             Action::Skip => self.end_decoding(octx),
-            Action::Decode => {
-                self.decoding = true;
-                match self.decoder.send_packet(&p) {
-                    Ok(()) | Err(ffmpeg::Error::InvalidData) => {}
-                    Err(e) => return Err(format!("video decoder: {e}")),
-                }
+            Action::Decode { decode } if at < decode => {
+                self.send(&p)?;
                 self.receive_frames(octx)
             }
+            // Past the group's last kept frame: the decoder gives up its frames and starts
+            // afresh at the next key frame.
+            Action::Decode { .. } => self.end_decoding(octx),
             Action::Copy { span } => {
                 self.end_decoding(octx)?;
                 self.close_encoder(octx)?;
@@ -561,33 +562,39 @@ impl SmartVideo {
                 span,
                 packets,
                 until,
-                rest,
+                decode,
             } => {
-                let g = self.gops[self.gop];
-                if n == g.first {
+                if at == 0 {
                     // The head is written between encoder sessions.
                     self.end_decoding(octx)?;
                     self.close_encoder(octx)?;
-                    if rest {
+                    if decode > 0 {
                         self.copied_heads.push_back((g.start, until));
                     }
                 }
-                if rest {
-                    // Every packet feeds the decoder: the re-encoded frames refer to the head.
-                    self.decoding = true;
-                    match self.decoder.send_packet(&p) {
-                        Ok(()) | Err(ffmpeg::Error::InvalidData) => {}
-                        Err(e) => return Err(format!("video decoder: {e}")),
-                    }
+                // Every packet up to the last kept frame's feeds the decoder: the re-encoded
+                // frames refer to the head.
+                if at < decode {
+                    self.send(&p)?;
                 }
-                if n - g.first < packets {
+                if at < packets {
                     self.copy(p, span, octx)?;
                 }
-                if rest {
-                    self.receive_frames(octx)?;
+                if at < decode {
+                    self.receive_frames(octx)
+                } else {
+                    self.end_decoding(octx)
                 }
-                Ok(())
             }
+        }
+    }
+
+    /// Sends a packet to the decoder (damaged data is passed over, as in the full re-encode).
+    fn send(&mut self, p: &Packet) -> Result<(), String> {
+        self.decoding = true;
+        match self.decoder.send_packet(p) {
+            Ok(()) | Err(ffmpeg::Error::InvalidData) => Ok(()),
+            Err(e) => Err(format!("video decoder: {e}")),
         }
     }
 
