@@ -108,6 +108,7 @@ pub mod reframe;
 mod slots;
 mod smart;
 mod video;
+mod x264;
 
 use std::path::{Path, PathBuf};
 

@@ -14,7 +14,7 @@ use ffmpeg::{codec, encoder, ffi, format, frame, ChannelLayout, Dictionary, Rati
 use super::burn_in::BurnIn;
 use super::job::{AudioIn, Job, VideoIn};
 use super::slots::{CfrSelector, Slots, VfrSelector};
-use super::{audio, audio_copy, reframe, video, RenderError, RenderMode};
+use super::{audio, audio_copy, reframe, video, x264, RenderError, RenderMode};
 use crate::media::probe::{constant_rate, frame_rate, rotation, sample_aspect_ratio};
 use crate::time::Time;
 
@@ -108,11 +108,25 @@ impl Job<'_> {
         enc.set_color_range(dec.color_range());
         enc.set_color_primaries(dec.color_primaries());
         enc.set_color_transfer_characteristic(dec.color_transfer_characteristic());
+        // Above 1080p x264 gets a shorter lookahead and one frame thread per core (see the
+        // x264 module): its frames in flight are most of the render's memory.
+        let large = (codec.name() == "libx264")
+            .then(|| {
+                x264::large_frame(
+                    width,
+                    height,
+                    &self.opts.preset,
+                    self.opts.threads,
+                    x264::cores(),
+                )
+            })
+            .flatten();
+        let threads = large.as_ref().map_or(self.opts.threads, |l| l.threads);
         // SAFETY: plain field writes before the encoder is opened.
         unsafe {
             let c = enc.as_mut_ptr();
             (*c).chroma_sample_location = (*dec.as_ptr()).chroma_sample_location;
-            (*c).thread_count = self.opts.threads as i32;
+            (*c).thread_count = threads as i32;
         }
         if global_header {
             enc.set_flags(codec::Flags::GLOBAL_HEADER);
@@ -120,6 +134,9 @@ impl Job<'_> {
         let mut dict = Dictionary::new();
         dict.set("crf", &self.opts.crf.to_string());
         dict.set("preset", &self.opts.preset);
+        if let Some(l) = &large {
+            dict.set("x264-params", &l.params);
+        }
         let enc = enc.open_as_with(codec, dict).map_err(|e| {
             self.encode_err(format!(
                 "cannot open the {} encoder for {width}x{height} {}: {e}",

@@ -31,7 +31,7 @@ use super::h264::{self, Avcc};
 use super::hevc;
 use super::job::{Job, Output};
 use super::slots::Slots;
-use super::RenderError;
+use super::{x264, RenderError};
 use crate::media::probe::{constant_rate, sample_aspect_ratio};
 use crate::media::MICROS;
 use crate::time::Time;
@@ -315,6 +315,18 @@ pub(super) fn prepare(
     let codec = encoder::find_by_name(encoder_name)
         .ok_or_else(|| job.encode_err(format!("no {encoder_name} encoder")))?;
     let crf = job.opts.crf.min(EDGE_CRF);
+    // Above 1080p: a shorter lookahead and a frame thread per core (see the x264 module).
+    let large = (!hevc)
+        .then(|| {
+            x264::large_frame(
+                width,
+                height,
+                &job.opts.preset,
+                job.opts.threads,
+                x264::cores(),
+            )
+        })
+        .flatten();
     let mut options = vec![
         ("crf", crf.to_string()),
         ("preset", job.opts.preset.clone()),
@@ -329,7 +341,11 @@ pub(super) fn prepare(
                 return Ok(Err("smart render: no free parameter set id".into()));
             };
             options.push(("level", format!("{}.{}", level / 10, level % 10)));
-            options.push(("x264-params", format!("sps-id={id}:bframes=0")));
+            let mut params = format!("sps-id={id}:bframes=0");
+            if let Some(l) = &large {
+                params = format!("{params}:{}", l.params);
+            }
+            options.push(("x264-params", params));
         }
         Record::Hevc(h) => options.push((
             "x265-params",
@@ -355,7 +371,7 @@ pub(super) fn prepare(
         ),
         // SAFETY: reading a plain field of the opened decoder.
         chroma_location: unsafe { (*dec.as_ptr()).chroma_sample_location },
-        threads: job.opts.threads,
+        threads: large.as_ref().map_or(job.opts.threads, |l| l.threads),
         options,
         extradata: Vec::new(),
     };
