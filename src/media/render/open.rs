@@ -110,17 +110,13 @@ impl Job<'_> {
         enc.set_color_transfer_characteristic(dec.color_transfer_characteristic());
         // Above 1080p x264 gets a shorter lookahead and one frame thread per core (see the
         // x264 module): its frames in flight are most of the render's memory.
-        let large = (codec.name() == "libx264")
-            .then(|| {
-                x264::large_frame(
-                    width,
-                    height,
-                    &self.opts.preset,
-                    self.opts.threads,
-                    x264::cores(),
-                )
-            })
-            .flatten();
+        let large = x264::for_encoder(
+            codec.name(),
+            width,
+            height,
+            &self.opts.preset,
+            self.opts.threads,
+        );
         let threads = large.as_ref().map_or(self.opts.threads, |l| l.threads);
         // SAFETY: plain field writes before the encoder is opened.
         unsafe {

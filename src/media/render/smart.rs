@@ -316,17 +316,13 @@ pub(super) fn prepare(
         .ok_or_else(|| job.encode_err(format!("no {encoder_name} encoder")))?;
     let crf = job.opts.crf.min(EDGE_CRF);
     // Above 1080p: a shorter lookahead and a frame thread per core (see the x264 module).
-    let large = (!hevc)
-        .then(|| {
-            x264::large_frame(
-                width,
-                height,
-                &job.opts.preset,
-                job.opts.threads,
-                x264::cores(),
-            )
-        })
-        .flatten();
+    let large = x264::for_encoder(
+        encoder_name,
+        width,
+        height,
+        &job.opts.preset,
+        job.opts.threads,
+    );
     let mut options = vec![
         ("crf", crf.to_string()),
         ("preset", job.opts.preset.clone()),

@@ -71,8 +71,21 @@ pub(super) fn large_frame(
     })
 }
 
+/// [`large_frame`] for an encoder by name (only libx264 takes these settings) on this machine.
+pub(super) fn for_encoder(
+    encoder: &str,
+    width: u32,
+    height: u32,
+    preset: &str,
+    threads: usize,
+) -> Option<LargeFrame> {
+    (encoder == "libx264")
+        .then(|| large_frame(width, height, preset, threads, cores()))
+        .flatten()
+}
+
 /// The machine's cores as the standard library sees them (1 when it cannot tell).
-pub(super) fn cores() -> usize {
+fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
@@ -103,6 +116,9 @@ mod tests {
         assert_eq!(l.params, "sync-lookahead=0:rc-lookahead=3");
         assert_eq!(l.threads, 6);
         assert!(large_frame(2560, 1440, "slow", 0, 4).is_some());
+        // Only x264 takes them.
+        assert!(for_encoder("libx264", 3840, 2160, "veryfast", 0).is_some());
+        assert_eq!(for_encoder("libx265", 3840, 2160, "veryfast", 0), None);
     }
 
     #[test]
